@@ -1,0 +1,1 @@
+export { ClientConnection } from './connection.js'

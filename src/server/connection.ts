@@ -1,0 +1,93 @@
+// One client connection: frames in, responses out in request order.
+
+import type { Socket } from 'node:net'
+import type { HandlerTable } from '../apis/index.js'
+import type { Logger } from '../util/logger.js'
+import { dispatchRequest, type ConnectionInfo } from './dispatch.js'
+import { FrameError, FrameReader } from './frame-reader.js'
+
+/** Stop reading from a client that has this many requests waiting; resume when they drain. */
+const MAX_QUEUED_REQUESTS = 64
+
+/**
+ * Requests on one connection are handled one after another, as Kafka does: responses go out in
+ * request order and a producer's pipelined batches reach the log in the order they were sent.
+ */
+export class Connection {
+  private readonly frames: FrameReader
+  private readonly queue: Buffer[] = []
+  private processing = false
+  private closed = false
+  /** Resolves when the request being handled (if any) is finished. */
+  private idle: Promise<void> = Promise.resolve()
+
+  constructor(
+    readonly socket: Socket,
+    readonly info: ConnectionInfo,
+    private readonly handlers: HandlerTable,
+    maxRequestBytes: number,
+    private readonly log: Logger,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.frames = new FrameReader(maxRequestBytes)
+    socket.setNoDelay(true)
+    socket.on('data', chunk => this.onData(chunk))
+    socket.on('error', err => this.log.debug(`${info.clientAddress}: socket error: ${err.message}`))
+    socket.on('close', () => {
+      this.closed = true
+      this.onClose(this)
+    })
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[]
+    try {
+      frames = this.frames.push(chunk)
+    } catch (err) {
+      if (err instanceof FrameError) this.close(err.message)
+      else throw err
+      return
+    }
+    if (frames.length === 0) return
+    for (const f of frames) this.queue.push(f)
+    if (this.queue.length >= MAX_QUEUED_REQUESTS) this.socket.pause()
+    if (!this.processing) this.idle = this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    this.processing = true
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const frame = this.queue.shift()!
+        const result = await dispatchRequest(frame, this.info, this.handlers, this.log)
+        if (this.closed) return
+        if (result.kind === 'respond') {
+          this.socket.cork()
+          for (const chunk of result.frame) this.socket.write(chunk)
+          this.socket.uncork()
+        } else if (result.kind === 'close') {
+          this.close(result.reason)
+          return
+        }
+        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume()
+      }
+    } finally {
+      this.processing = false
+    }
+  }
+
+  /** Closes after logging why (a bad frame or request: the client gets Kafka's answer, a closed socket). */
+  close(reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.log.warn(`closing connection from ${this.info.clientAddress}: ${reason}`)
+    this.socket.destroy()
+  }
+
+  /** Waits for the request in progress, then ends the socket gracefully. */
+  async shutdown(): Promise<void> {
+    this.queue.length = 0
+    await this.idle
+    if (!this.closed) this.socket.end()
+  }
+}

@@ -1,0 +1,5 @@
+export { Reader } from './reader.js'
+export { Writer } from './writer.js'
+export { DecodeError, EncodeError } from './errors.js'
+export { ZERO_UUID, randomUuid, uuidFromBytes, uuidToBytes, type Uuid } from './uuid.js'
+export type { ApiCodec, SchemaCodec } from './api.js'

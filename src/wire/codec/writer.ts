@@ -1,0 +1,184 @@
+import { uuidToBytes, type Uuid } from './uuid.js'
+
+const TWO_32 = 4294967296
+/** Byte fields at least this long are referenced, not copied, into the output. */
+const ZERO_COPY_THRESHOLD = 512
+
+/**
+ * Builds one message as a list of buffers. Small fields go into a scratch chunk; large
+ * `bytes`/`records` fields (fetched record batches, say) are appended by reference, so a
+ * Fetch response never copies the data it serves. `chunks()` returns the pieces in order.
+ */
+export class Writer {
+  private readonly done: Buffer[] = []
+  private buf: Buffer
+  private start = 0
+  private pos = 0
+  /** Total bytes written so far, across all chunks. */
+  length = 0
+
+  constructor(initialSize = 256) {
+    this.buf = Buffer.allocUnsafe(initialSize)
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    if (this.pos > this.start) this.done.push(this.buf.subarray(this.start, this.pos))
+    this.buf = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2))
+    this.start = this.pos = 0
+  }
+
+  bool(v: boolean): void {
+    this.room(1)
+    this.buf[this.pos++] = v ? 1 : 0
+    this.length += 1
+  }
+  int8(v: number): void {
+    this.room(1)
+    this.buf.writeInt8(v, this.pos)
+    this.pos += 1
+    this.length += 1
+  }
+  int16(v: number): void {
+    this.room(2)
+    this.buf.writeInt16BE(v, this.pos)
+    this.pos += 2
+    this.length += 2
+  }
+  uint16(v: number): void {
+    this.room(2)
+    this.buf.writeUInt16BE(v, this.pos)
+    this.pos += 2
+    this.length += 2
+  }
+  int32(v: number): void {
+    this.room(4)
+    this.buf.writeInt32BE(v, this.pos)
+    this.pos += 4
+    this.length += 4
+  }
+  uint32(v: number): void {
+    this.room(4)
+    this.buf.writeUInt32BE(v, this.pos)
+    this.pos += 4
+    this.length += 4
+  }
+  /** int64 from a JS number (exact within ±2^53). */
+  int64(v: number): void {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`int64 value ${v} is not a safe integer`)
+    this.room(8)
+    const hi = Math.floor(v / TWO_32)
+    this.buf.writeInt32BE(hi, this.pos)
+    this.buf.writeUInt32BE(v - hi * TWO_32, this.pos + 4)
+    this.pos += 8
+    this.length += 8
+  }
+  float64(v: number): void {
+    this.room(8)
+    this.buf.writeDoubleBE(v, this.pos)
+    this.pos += 8
+    this.length += 8
+  }
+  uuid(v: Uuid): void {
+    this.room(16)
+    uuidToBytes(v, this.buf, this.pos)
+    this.pos += 16
+    this.length += 16
+  }
+  uvarint(v: number): void {
+    this.room(5)
+    const buf = this.buf
+    let pos = this.pos
+    while (v >= 0x80) {
+      buf[pos++] = (v & 0x7f) | 0x80
+      v = Math.floor(v / 128)
+    }
+    buf[pos++] = v
+    this.length += pos - this.pos
+    this.pos = pos
+  }
+
+  private utf8(s: string, len: number): void {
+    this.room(len)
+    this.buf.write(s, this.pos, len, 'utf8')
+    this.pos += len
+    this.length += len
+  }
+
+  string(s: string): void {
+    const len = Buffer.byteLength(s)
+    if (len > 0x7fff) throw new RangeError(`string of ${len} bytes is longer than 32767`)
+    this.int16(len)
+    this.utf8(s, len)
+  }
+  nullableString(s: string | null): void {
+    if (s === null) this.int16(-1)
+    else this.string(s)
+  }
+  compactString(s: string): void {
+    const len = Buffer.byteLength(s)
+    this.uvarint(len + 1)
+    this.utf8(s, len)
+  }
+  compactNullableString(s: string | null): void {
+    if (s === null) this.uvarint(0)
+    else this.compactString(s)
+  }
+
+  /** Raw bytes with no length prefix; large ones are referenced, not copied. */
+  raw(b: Buffer): void {
+    if (b.length >= ZERO_COPY_THRESHOLD) {
+      if (this.pos > this.start) this.done.push(this.buf.subarray(this.start, this.pos))
+      this.start = this.pos
+      this.done.push(b)
+    } else {
+      this.room(b.length)
+      b.copy(this.buf, this.pos)
+      this.pos += b.length
+    }
+    this.length += b.length
+  }
+
+  bytes(b: Buffer): void {
+    this.int32(b.length)
+    this.raw(b)
+  }
+  nullableBytes(b: Buffer | null): void {
+    if (b === null) this.int32(-1)
+    else this.bytes(b)
+  }
+  compactBytes(b: Buffer): void {
+    this.uvarint(b.length + 1)
+    this.raw(b)
+  }
+  compactNullableBytes(b: Buffer | null): void {
+    if (b === null) this.uvarint(0)
+    else this.compactBytes(b)
+  }
+
+  arrayLength(n: number): void {
+    this.int32(n)
+  }
+  compactArrayLength(n: number): void {
+    this.uvarint(n + 1)
+  }
+
+  /** Appends everything another writer produced (used for tagged fields, which need their size first). */
+  append(other: Writer): void {
+    for (const chunk of other.chunks()) this.raw(chunk)
+  }
+
+  chunks(): Buffer[] {
+    if (this.pos > this.start) {
+      this.done.push(this.buf.subarray(this.start, this.pos))
+      this.start = this.pos
+    }
+    return this.done
+  }
+
+  /** One contiguous buffer (copies when there is more than one chunk). */
+  toBuffer(): Buffer {
+    const chunks = this.chunks()
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.length)
+  }
+}
