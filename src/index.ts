@@ -1,2 +1,3 @@
 // Millrace as a library: `import { startBroker } from 'millrace'`.
-export { startBroker, type BrokerOptions, type RunningBroker } from './broker.js'
+export { startBroker, type BrokerOptions, type RunningBroker } from './broker/index.js'
+export { loadBrokerConfig, createBrokerConfig, ConfigError } from './config/index.js'

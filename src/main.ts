@@ -1,13 +1,25 @@
-// The command line: `npx tsx src/main.ts` starts a single-node broker on localhost:9092.
+// The command line: `npx tsx src/main.ts [--config server.properties] [--override key=value ...]`
+// starts a single-node broker (by default on localhost:9092 with its data under ./data).
 
-import { startBroker } from './broker.js'
+import { ConfigError, loadBrokerConfig } from './config/index.js'
+import { startBroker } from './broker/index.js'
 import { createLogger } from './util/logger.js'
 
 const log = createLogger('millrace')
 
 async function main(): Promise<void> {
-  const broker = await startBroker()
-  log.info(`Millrace is ready on ${broker.bootstrap}`)
+  let config
+  try {
+    config = loadBrokerConfig({ argv: process.argv.slice(2), env: process.env })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.message.split('\n')) log.error(line)
+      process.exit(2)
+    }
+    throw err
+  }
+  const broker = await startBroker({ config, logger: log })
+  log.info(`Millrace node ${broker.nodeId} (cluster ${broker.clusterId}) is ready on ${broker.listeners.map(l => `${l.name}://${l.host || '0.0.0.0'}:${l.boundPort}`).join(', ')}, data in ${config.logDirs().join(', ')}`)
   let stopping = false
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return
@@ -22,6 +34,6 @@ async function main(): Promise<void> {
 }
 
 main().catch(err => {
-  log.error(err instanceof Error ? err.message : String(err))
+  log.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
   process.exit(1)
 })

@@ -109,7 +109,8 @@ export class ConfigDef<T = unknown> {
   /** Set when the definition is placed in a table. */
   name = ''
   readonly doc: string
-  readonly mode: UpdateMode
+  /** Update mode; a table may stamp one on all its definitions (topic configs are all alterable). */
+  mode: UpdateMode
   readonly importance: 'high' | 'medium' | 'low'
   readonly kafkaDefault: string | null | undefined
   /** Topic configs: the broker configs that supply the default, in Kafka's order of priority. */
@@ -174,9 +175,12 @@ export function formatValue(type: ConfigType, value: unknown): string | null {
   }
 }
 
-/** A table of definitions keyed by name; stamps each definition with its key. */
-export function defineTable<T extends Record<string, ConfigDef<any>>>(table: T): T {
-  for (const [name, def] of Object.entries(table)) def.name = name
+/** A table of definitions keyed by name; stamps each definition with its key (and `opts.mode`, if given). */
+export function defineTable<T extends Record<string, ConfigDef<any>>>(table: T, opts: { mode?: UpdateMode } = {}): T {
+  for (const [name, def] of Object.entries(table)) {
+    def.name = name
+    if (opts.mode) def.mode = opts.mode
+  }
   return Object.freeze(table)
 }
 

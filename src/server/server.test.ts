@@ -1,7 +1,7 @@
 // The socket layer against a real broker over TCP: framing, bad input, ordering, and kafkajs.
 import t, { type Test } from 'tap'
 import { Kafka, logLevel } from 'kafkajs'
-import { startBroker } from '../broker.js'
+import { startTempBroker } from '../testing/temp-broker.js'
 import { ClientConnection } from '../client/index.js'
 import { ApiKey, ErrorCode, encodeRequest, frameRequest } from '../wire/index.js'
 import { setLogSink } from '../util/logger.js'
@@ -34,9 +34,9 @@ t.test('FrameReader splits, joins and refuses frames', async t => {
 })
 
 t.test('server', async t => {
-  const broker = await startBroker({ port: 0, maxRequestBytes: 1024 * 1024 })
-  t.teardown(() => broker.stop())
-  const port = broker.listeners[0].boundPort
+  const broker = await startTempBroker({ 'socket.request.max.bytes': String(1024 * 1024) })
+  t.teardown(() => broker.destroy())
+  const port = broker.port
   const open = (): Promise<ClientConnection> => ClientConnection.open('localhost', port)
 
   t.test('ApiVersions at every version', async t => {

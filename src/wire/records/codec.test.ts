@@ -1,6 +1,6 @@
 // Build/decode round trips for every codec, codec edge cases, xerial snappy, and
 // interop with kafkajs's own record-batch encoder and decoder.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createRequire } from 'node:module'
 import snappy from 'snappy'
 import {
@@ -53,9 +53,14 @@ function randomBytes(r: () => number, n: number): Buffer {
 /** Compressible but not trivial: words from a small alphabet. */
 function wordy(r: () => number, n: number): Buffer {
   const words = ['alpha', 'beta', 'gamma', 'delta', 'ümlaut', '🚀', 'x']
-  let s = ''
-  while (Buffer.byteLength(s) < n) s += words[Math.floor(r() * words.length)] + ' '
-  return Buffer.from(s).subarray(0, n)
+  const parts: string[] = []
+  let len = 0
+  while (len < n) {
+    const w = words[Math.floor(r() * words.length)] + ' '
+    parts.push(w)
+    len += Buffer.byteLength(w)
+  }
+  return Buffer.from(parts.join('')).subarray(0, n)
 }
 
 async function errCode(p: Promise<unknown> | (() => unknown)): Promise<number | string> {
@@ -89,7 +94,7 @@ function makeRecords(r: () => number, n: number, baseTs: number): BuildRecord[] 
   return out
 }
 
-function expectRecords(t: Tap, got: BatchRecord[], want: BuildRecord[], baseOffset: number, baseTs: number, what: string): void {
+function expectRecords(t: Test, got: BatchRecord[], want: BuildRecord[], baseOffset: number, baseTs: number, what: string): void {
   t.equal(got.length, want.length, `${what}: count`)
   let bad = 0
   for (let i = 0; i < want.length; i++) {
@@ -112,7 +117,6 @@ function expectRecords(t: Tap, got: BatchRecord[], want: BuildRecord[], baseOffs
   }
   t.equal(bad, 0, `${what}: every record matches`)
 }
-type Tap = typeof t
 function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
   return a === null || b === null ? a === b : a.equals(b)
 }
@@ -153,7 +157,7 @@ t.test('xerial-framed snappy is read', async (t) => {
     XERIAL_SNAPPY_MAGIC.copy(head)
     head.writeInt32BE(1, 8)
     head.writeInt32BE(1, 12)
-    const parts = [head]
+    const parts: Buffer[] = [head]
     for (const c of chunks) {
       const block = snappy.compressSync(c)
       const len = Buffer.alloc(4)
@@ -170,6 +174,7 @@ t.test('xerial-framed snappy is read', async (t) => {
 
   // A whole batch whose records section is xerial-framed (as the Java client sends).
   const records = makeRecords(r, 50, 1_700_000_000_000)
+  records[0]!.timestamp = 1_700_000_000_000
   const plain = buildBatchSync({ baseOffset: 40, records })
   const section = plain.subarray(BATCH_HEADER_SIZE)
   const body = xerial([section.subarray(0, 1000), section.subarray(1000)])

@@ -1,0 +1,146 @@
+// Starts one Millrace node: configuration → storage → metadata replay → services → listeners.
+// A single node is a cluster of one: it is the only controller voter and leads every partition.
+
+import { hostname } from 'node:os'
+import { createBrokerConfig, type BrokerConfig } from '../config/index.js'
+import { Controller, MetadataImage, MetadataLog, METADATA_TOPIC, ConfigResourceType } from '../kraft/index.js'
+import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
+import { SocketServer, type BoundListener } from '../server/index.js'
+import { LogManager } from '../storage/index.js'
+import { ProducerIdManager } from '../txn/index.js'
+import { createLogger, type Logger } from '../util/logger.js'
+import { randomUuid } from '../wire/index.js'
+import { buildHandlers } from './handlers.js'
+import { metadataLogConfig, topicLogConfig } from './log-configs.js'
+import { validateTopicConfigs, validateBrokerConfigs } from '../config/index.js'
+
+export interface BrokerOptions {
+  /** A loaded configuration (from `loadBrokerConfig`); otherwise built from `overrides`. */
+  config?: BrokerConfig
+  /** Kafka config keys and values, e.g. { 'log.dirs': '/tmp/x', 'listeners': 'PLAINTEXT://localhost:0' }. */
+  overrides?: Record<string, string>
+  logger?: Logger
+}
+
+export interface RunningBroker {
+  /** host:port of the first listener, for a client's bootstrap servers. */
+  readonly bootstrap: string
+  readonly listeners: BoundListener[]
+  readonly nodeId: number
+  readonly clusterId: string
+  readonly config: BrokerConfig
+  stop(): Promise<void>
+}
+
+/** Feature levels this node writes on first start (Kafka 3.9's metadata.version). */
+export const METADATA_VERSION_LEVEL = 21
+
+export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBroker> {
+  const log = opts.logger ?? createLogger('millrace')
+  const staticConfig = opts.config ?? createBrokerConfig(opts.overrides ?? {})
+  const nodeId = staticConfig.nodeId()
+  const image = new MetadataImage()
+
+  // The broker config with the dynamic layers from the metadata image.
+  let config = staticConfig
+  const refreshConfig = (): void => {
+    config = staticConfig.withDynamicConfigs({ clusterDefault: image.brokerConfigs(''), perBroker: image.brokerConfigs(String(nodeId)) })
+  }
+  image.onChange(c => {
+    if (c.kind === 'config-changed' && c.resourceType === ConfigResourceType.BROKER) refreshConfig()
+  })
+
+  const logs = await LogManager.open({
+    logDirs: staticConfig.logDirs(),
+    nodeId,
+    defaultConfig: topicLogConfig(new Map(), staticConfig),
+    logger: log.child('storage'),
+  })
+  const clusterId = logs.clusterId
+
+  const replicas = new ReplicaManager({
+    nodeId,
+    logs,
+    image,
+    logConfigFor: topic => topicLogConfig(image.topicConfigs(topic), config),
+    minInsyncReplicas: topic => Number(image.topicConfigs(topic).get('min.insync.replicas') ?? config.get('min.insync.replicas')),
+    log: log.child('replication'),
+  })
+
+  const metadataLog = new MetadataLog(await logs.getOrCreateLog(METADATA_TOPIC, 0, metadataLogConfig(staticConfig)), image, log.child('metadata'))
+  await metadataLog.replay()
+  refreshConfig()
+
+  const controller = new Controller(image, {
+    defaultPartitions: () => config.get('num.partitions') as number,
+    defaultReplicationFactor: () => config.get('default.replication.factor') as number,
+    deleteTopicEnable: () => config.get('delete.topic.enable') as boolean,
+    validateTopicConfigs: m => {
+      const v = validateTopicConfigs(m)
+      return v.ok ? null : v.message
+    },
+    validateBrokerConfigs: m => {
+      const v = validateBrokerConfigs(m)
+      return v.ok ? null : v.message
+    },
+    commit: records => metadataLog.commit(records),
+  })
+  await controller.ensureFeatures({ 'metadata.version': METADATA_VERSION_LEVEL })
+
+  const producerIds = new ProducerIdManager(() => controller.allocateProducerIds(nodeId, -1))
+  const handlers = buildHandlers({
+    nodeId,
+    clusterId,
+    image,
+    controller,
+    replicas,
+    logs,
+    producerIds,
+    fetchSessions: new FetchSessionCache(config.get('max.incremental.fetch.session.cache.slots') as number),
+    config: () => config,
+    log,
+  })
+
+  const server = new SocketServer({
+    listeners: staticConfig.listeners().map(l => ({ name: l.name, host: l.host, port: l.port })),
+    handlers,
+    maxRequestBytes: staticConfig.get('socket.request.max.bytes') as number,
+    log: log.child('server'),
+  })
+  const bound = await server.start()
+
+  // Register with the advertised endpoints, now that port 0 listeners have their real ports.
+  const advertised = staticConfig.advertisedListeners()
+  await controller.registerBroker({
+    brokerId: nodeId,
+    incarnationId: randomUuid(),
+    rack: null,
+    endpoints: bound.map(b => {
+      const adv = advertised.find(a => a.name === b.name)
+      const host = adv?.host || b.host || hostname()
+      const port = adv && adv.port !== 0 ? adv.port : b.boundPort
+      return { name: b.name, host, port, securityProtocol: 0 }
+    }),
+  })
+  await replicas.ready()
+
+  const first = bound[0]
+  let stopped = false
+  return {
+    bootstrap: `${first.host || 'localhost'}:${first.boundPort}`,
+    listeners: bound,
+    nodeId,
+    clusterId,
+    get config() {
+      return config
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      replicas.shutdown()
+      await server.stop()
+      await metadataLog.snapshot()
+      await logs.shutdown()
+    },
+  }
+}

@@ -1,0 +1,6 @@
+export { MetadataImage, ConfigResourceType, type ImageChange, type PartitionState, type TopicImage, type BrokerRegistration } from './metadata-image.js'
+export { encodeMetadataRecord, decodeMetadataRecord, type MetadataRecord } from './metadata-record.js'
+export { Controller, type ControllerOptions, type CreateTopicSpec, type CreatedTopic, type ConfigAlteration, type Failure } from './controller.js'
+export { invalidTopicNameReason, isInternalTopic } from './topic-names.js'
+export { MetadataLog, METADATA_TOPIC } from './metadata-log.js'
+export { listSnapshots, readSnapshot, writeSnapshot, snapshotFileName, type SnapshotId } from './snapshot-file.js'

@@ -1,0 +1,343 @@
+// The partitions this node holds, kept in step with the metadata image, and the two hot paths:
+// appending produced batches (waiting for the ISR when acks=all) and reading for fetches
+// (long-polling until min.bytes are there or max.wait.ms passes).
+
+import { ErrorCode, type Uuid } from '../wire/index.js'
+import type { LogConfig, LogManager } from '../storage/index.js'
+import type { ImageChange, MetadataImage, PartitionState } from '../kraft/index.js'
+import type { Logger } from '../util/logger.js'
+import { Partition, type AppendResult } from './partition.js'
+import { Purgatory, type DelayedOperation } from './purgatory.js'
+
+export interface ReplicaManagerOptions {
+  nodeId: number
+  logs: LogManager
+  image: MetadataImage
+  /** The effective log config of a topic (its overrides over the broker's defaults). */
+  logConfigFor: (topic: string) => LogConfig
+  minInsyncReplicas: (topic: string) => number
+  log: Logger
+}
+
+export interface ProduceEntry {
+  topic: string
+  partition: number
+  records: Buffer | null
+}
+
+export interface ProduceResult extends AppendResult {
+  topic: string
+  partition: number
+}
+
+export interface FetchTarget {
+  topic: string
+  partition: number
+  fetchOffset: number
+  maxBytes: number
+  currentLeaderEpoch: number
+}
+
+export interface FetchPartitionResult {
+  topic: string
+  partition: number
+  errorCode: number
+  highWatermark: number
+  lastStableOffset: number
+  logStartOffset: number
+  records: Buffer | null
+}
+
+export interface FetchParams {
+  /** -1 for consumers; a broker id for followers (reads up to the log end, reports progress). */
+  replicaId: number
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  isolationLevel: number
+  targets: FetchTarget[]
+}
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>()
+  private readonly purgatory = new Purgatory()
+  private readonly pendingCreates = new Map<string, Promise<void>>()
+
+  constructor(private readonly opts: ReplicaManagerOptions) {
+    opts.image.onChange(c => this.onImageChange(c))
+  }
+
+  private static key(topic: string, partition: number): string {
+    return `${topic}-${partition}`
+  }
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(ReplicaManager.key(topic, partition))
+  }
+
+  allPartitions(): IterableIterator<Partition> {
+    return this.partitions.values()
+  }
+
+  /** Waits until every log the image asked for has been opened (after start-up replay). */
+  async ready(): Promise<void> {
+    while (this.pendingCreates.size > 0) await Promise.all(this.pendingCreates.values())
+  }
+
+  private onImageChange(c: ImageChange): void {
+    if (c.kind === 'partition-changed') this.applyPartitionState(c.partition)
+    else if (c.kind === 'topic-deleted') {
+      for (const p of c.topic.partitions.values()) this.removePartition(p.topicName, p.partition)
+    } else if (c.kind === 'config-changed' && c.resourceType === 2) {
+      const cfg = this.opts.logConfigFor(c.resourceName)
+      for (const p of this.partitions.values()) if (p.topic === c.resourceName) p.log.updateConfig(cfg)
+    }
+  }
+
+  private applyPartitionState(s: PartitionState): void {
+    const key = ReplicaManager.key(s.topicName, s.partition)
+    if (!s.replicas.includes(this.opts.nodeId)) {
+      this.removePartition(s.topicName, s.partition)
+      return
+    }
+    const existing = this.partitions.get(key)
+    if (existing) {
+      existing.updateState(s)
+      this.purgatory.checkAndComplete(key)
+      return
+    }
+    const create = (async () => {
+      const log = await this.opts.logs.getOrCreateLog(s.topicName, s.partition, this.opts.logConfigFor(s.topicName), s.topicId)
+      // The image may have moved on while the log opened: apply its latest view.
+      const current = this.opts.image.partition(s.topicName, s.partition)
+      if (!current || current.topicId !== s.topicId) return
+      const p = new Partition(s.topicName, s.partition, s.topicId, this.opts.nodeId, log)
+      p.updateState(current)
+      this.partitions.set(key, p)
+    })()
+      .catch(err => this.opts.log.error(`cannot open the log of ${key}: ${(err as Error).stack ?? err}`))
+      .finally(() => this.pendingCreates.delete(key))
+    this.pendingCreates.set(key, create)
+  }
+
+  private removePartition(topic: string, partition: number): void {
+    const key = ReplicaManager.key(topic, partition)
+    const p = this.partitions.get(key)
+    this.partitions.delete(key)
+    this.purgatory.checkAndComplete(key)
+    const pending = this.pendingCreates.get(key) ?? Promise.resolve()
+    void pending
+      .then(() => this.opts.logs.deleteLog(topic, partition))
+      .catch(err => this.opts.log.error(`cannot delete the log of ${key}: ${(err as Error).message}`))
+    void p
+  }
+
+  /** Whether this node leads the partition; the error code a client should see otherwise. */
+  leaderError(topic: string, partition: number): number {
+    const p = this.getPartition(topic, partition)
+    if (p) return p.isLeader ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER
+    const state = this.opts.image.partition(topic, partition)
+    if (!state) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    // Known to the cluster but not (yet) open here.
+    return state.leader === this.opts.nodeId ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NOT_LEADER_OR_FOLLOWER
+  }
+
+  /**
+   * Appends to each partition; with acks=-1 the result waits until the ISR has the records
+   * (the high watermark passes them) or the timeout ends it with REQUEST_TIMED_OUT.
+   */
+  async appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[]): Promise<ProduceResult[]> {
+    const results = await Promise.all(
+      entries.map(async (e): Promise<ProduceResult> => {
+        const p = this.getPartition(e.topic, e.partition)
+        const base = { topic: e.topic, partition: e.partition }
+        if (!p) {
+          return { ...base, ...emptyAppend(this.leaderError(e.topic, e.partition)) }
+        }
+        if (e.records === null || e.records.length === 0) {
+          return { ...base, ...emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.') }
+        }
+        const r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic))
+        if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
+        return { ...base, ...r }
+      }),
+    )
+    if (requiredAcks !== -1) return results
+    const waiting = results.filter(r => r.errorCode === ErrorCode.NONE)
+    if (waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)) return results
+    return new Promise(resolve => {
+      const done = (): boolean => waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)
+      const op: DelayedOperation = {
+        tryComplete: () => {
+          if (!done()) return false
+          resolve(results)
+          return true
+        },
+        onExpire: () => {
+          for (const r of waiting) {
+            const p = this.getPartition(r.topic, r.partition)
+            if (!p || p.highWatermark <= r.lastOffset) r.errorCode = ErrorCode.REQUEST_TIMED_OUT
+          }
+          resolve(results)
+        },
+      }
+      this.purgatory.watch(op, waiting.map(r => ReplicaManager.key(r.topic, r.partition)), timeoutMs)
+    })
+  }
+
+  /** Reads for a Fetch: answers at once if min.bytes are there, else when they arrive or max.wait.ms passes. */
+  fetch(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const follower = params.replicaId >= 0
+    const available = (): number => {
+      let bytes = 0
+      for (const t of params.targets) {
+        const p = this.getPartition(t.topic, t.partition)
+        // An error (the partition moved, was deleted) is worth answering at once.
+        if (!p || !p.isLeader) return Number.MAX_SAFE_INTEGER
+        bytes += p.bytesAvailable(t.fetchOffset, follower)
+      }
+      return bytes
+    }
+    if (params.maxWaitMs <= 0 || params.targets.length === 0 || available() >= Math.max(1, params.minBytes)) {
+      return this.readAll(params)
+    }
+    return new Promise((resolve, reject) => {
+      const finish = (): void => void this.readAll(params).then(resolve, reject)
+      const op: DelayedOperation = {
+        tryComplete: () => {
+          if (available() < Math.max(1, params.minBytes)) return false
+          finish()
+          return true
+        },
+        onExpire: finish,
+      }
+      this.purgatory.watch(op, params.targets.map(t => ReplicaManager.key(t.topic, t.partition)), params.maxWaitMs)
+    })
+  }
+
+  private async readAll(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const follower = params.replicaId >= 0
+    let budget = params.maxBytes
+    const out: FetchPartitionResult[] = []
+    for (const t of params.targets) {
+      const p = this.getPartition(t.topic, t.partition)
+      const r: FetchPartitionResult = {
+        topic: t.topic,
+        partition: t.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark: -1,
+        lastStableOffset: -1,
+        logStartOffset: -1,
+        records: null,
+      }
+      out.push(r)
+      if (!p) {
+        r.errorCode = this.leaderError(t.topic, t.partition)
+        continue
+      }
+      if (!p.isLeader) {
+        r.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        continue
+      }
+      if (t.currentLeaderEpoch >= 0 && t.currentLeaderEpoch !== p.leaderEpoch) {
+        r.errorCode = t.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH
+        continue
+      }
+      if (follower && p.updateFollower(params.replicaId, t.fetchOffset)) this.purgatory.checkAndComplete(p.key)
+      r.highWatermark = p.highWatermark
+      r.lastStableOffset = p.highWatermark
+      r.logStartOffset = p.logStartOffset
+      const upper = follower ? p.logEndOffset : p.highWatermark
+      if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.logEndOffset) {
+        r.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
+        continue
+      }
+      if (t.fetchOffset >= upper) {
+        r.records = EMPTY
+        continue
+      }
+      // The first partition with data always gets at least one whole batch (so clients progress).
+      const max = Math.min(t.maxBytes, budget)
+      const read = await p.log.read(t.fetchOffset, Math.max(0, max), upper, budget === params.maxBytes)
+      r.records = read.records
+      budget -= read.records.length
+      if (budget <= 0) budget = 0
+    }
+    return out
+  }
+
+  /** The leader's answer for one partition, or the error a client should see. */
+  private leaderFor(topic: string, partition: number, currentLeaderEpoch: number): Partition | number {
+    const p = this.getPartition(topic, partition)
+    if (!p) return this.leaderError(topic, partition)
+    if (!p.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== p.leaderEpoch) {
+      return currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH
+    }
+    return p
+  }
+
+  /**
+   * ListOffsets for one partition: -1 latest (the high watermark), -2 earliest, -3 the record with
+   * the largest timestamp, -4 earliest local, -5 latest tiered (none here), else the first offset
+   * whose timestamp is at least `timestamp`.
+   */
+  async listOffset(topic: string, partition: number, timestamp: number, currentLeaderEpoch: number): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }> {
+    const p = this.leaderFor(topic, partition, currentLeaderEpoch)
+    if (typeof p === 'number') return { errorCode: p, offset: -1, timestamp: -1, leaderEpoch: -1 }
+    const none = { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1, leaderEpoch: -1 }
+    switch (timestamp) {
+      case -1:
+        return { errorCode: ErrorCode.NONE, offset: p.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch }
+      case -2:
+      case -4:
+        return { errorCode: ErrorCode.NONE, offset: p.logStartOffset, timestamp: -1, leaderEpoch: p.log.epochForOffset(p.logStartOffset) }
+      case -5:
+        return none
+      case -3: {
+        const m = await p.log.maxTimestampOffset()
+        if (!m) return none
+        return { errorCode: ErrorCode.NONE, offset: m.offset, timestamp: m.timestamp, leaderEpoch: p.log.epochForOffset(m.offset) }
+      }
+      default: {
+        if (timestamp < 0) return { ...none, errorCode: ErrorCode.INVALID_REQUEST }
+        const found = await p.log.offsetForTimestamp(timestamp)
+        if (!found || found.offset >= p.highWatermark) return none
+        return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestamp, leaderEpoch: p.log.epochForOffset(found.offset) }
+      }
+    }
+  }
+
+  /** OffsetForLeaderEpoch: the end offset of `epoch` in this leader's log (KIP-101/KIP-279). */
+  endOffsetForEpoch(topic: string, partition: number, epoch: number, currentLeaderEpoch: number): { errorCode: number; leaderEpoch: number; endOffset: number } {
+    const p = this.leaderFor(topic, partition, currentLeaderEpoch)
+    if (typeof p === 'number') return { errorCode: p, leaderEpoch: -1, endOffset: -1 }
+    const r = p.log.endOffsetForEpoch(epoch)
+    return { errorCode: ErrorCode.NONE, leaderEpoch: r.epoch, endOffset: r.endOffset }
+  }
+
+  /** DeleteRecords: moves the log start offset forward (-1 means up to the high watermark). */
+  async deleteRecordsBefore(topic: string, partition: number, offset: number): Promise<{ errorCode: number; lowWatermark: number }> {
+    const p = this.leaderFor(topic, partition, -1)
+    if (typeof p === 'number') return { errorCode: p, lowWatermark: -1 }
+    const target = offset === -1 ? p.highWatermark : offset
+    if (target < 0 || target > p.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1 }
+    if (target > p.logStartOffset) await p.log.deleteRecordsBefore(target)
+    return { errorCode: ErrorCode.NONE, lowWatermark: p.logStartOffset }
+  }
+
+  /** Answers every waiting Fetch and Produce now (shutdown). */
+  shutdown(): void {
+    this.purgatory.expireAll()
+  }
+
+  topicIdOf(topic: string): Uuid | undefined {
+    return this.opts.image.topicsByName.get(topic)?.id
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function emptyAppend(errorCode: number, errorMessage: string | null = null): AppendResult {
+  return { errorCode, errorMessage, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1, recordErrors: [] }
+}

@@ -1,0 +1,1 @@
+export { ProducerIdManager } from './producer-id-manager.js'
