@@ -29,3 +29,11 @@ export type HandlerTable = ReadonlyMap<number, ApiHandler>
 export function defineHandler<K extends ApiKeyNumber>(h: ApiHandler<K>): ApiHandler<K> {
   return h
 }
+
+/**
+ * Thrown by a handler when Kafka's answer is to close the connection (a failed acks=0 produce:
+ * the client hears of the failure only through the closed socket).
+ */
+export class CloseConnection extends Error {
+  override name = 'CloseConnection'
+}

@@ -16,9 +16,6 @@ export function initProducerIdHandler(d: { producerIds: ProducerIdManager; log: 
         d.log.warn(`${ctx.clientAddress}: InitProducerId for transactional id '${req.transactionalId}': transactions are not supported yet`)
         return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 }
       }
-      if (req.transactionTimeoutMs < 0) {
-        return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT, producerId: -1, producerEpoch: -1 }
-      }
       // Without a transactional id Kafka hands out a fresh id at epoch 0, also to a producer
       // asking to bump its epoch (KIP-360): the new id fences nothing and starts sequences at 0.
       const producerId = await d.producerIds.generate()

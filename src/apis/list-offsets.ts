@@ -23,13 +23,15 @@ export function listOffsetsHandler(d: { replicas: ReplicaManager }) {
                 return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
               }
               const r = await d.replicas.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1)
+              // v0 answers with a list of offsets; v1+ with one offset and its timestamp; v4+ adds the epoch.
+              const v = ctx.apiVersion
               return {
                 partitionIndex: p.partitionIndex,
                 errorCode: r.errorCode,
-                oldStyleOffsets: ctx.apiVersion === 0 && r.offset >= 0 ? [r.offset] : [],
-                timestamp: r.timestamp,
-                offset: r.offset,
-                leaderEpoch: r.leaderEpoch,
+                oldStyleOffsets: v === 0 && r.offset >= 0 ? [r.offset] : [],
+                timestamp: v >= 1 ? r.timestamp : -1,
+                offset: v >= 1 ? r.offset : -1,
+                leaderEpoch: v >= 4 ? r.leaderEpoch : -1,
               }
             }),
           ),

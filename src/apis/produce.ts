@@ -3,7 +3,7 @@
 import { ApiKey, ErrorCode, type ProduceRequest, type ProduceResponse } from '../wire/index.js'
 import type { ReplicaManager, ProduceEntry } from '../replication/index.js'
 import type { Logger } from '../util/logger.js'
-import { defineHandler, type RequestContext } from './handler.js'
+import { CloseConnection, defineHandler, type RequestContext } from './handler.js'
 
 export interface ProduceDeps {
   replicas: ReplicaManager
@@ -43,7 +43,11 @@ export function produceHandler(d: ProduceDeps) {
           d.log.warn(`${ctx.clientAddress}: produce to ${r.topic}-${r.partition} failed with error ${r.errorCode}${r.errorMessage ? `: ${r.errorMessage}` : ''}`)
         }
       }
-      if (req.acks === 0) return null
+      if (req.acks === 0) {
+        const failed = results.find(r => r.errorCode !== ErrorCode.NONE)
+        if (failed) throw new CloseConnection(`acks=0 produce to ${failed.topic}-${failed.partition} failed with error ${failed.errorCode}`)
+        return null
+      }
 
       const byTopic = new Map<string, ProduceResponse.PartitionProduceResponse[]>()
       for (const r of results) {

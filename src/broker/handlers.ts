@@ -1,6 +1,7 @@
 // The API table of a broker node: which handler answers each API key, wired to its services.
 
 import {
+  adminHandlers,
   apiVersionsHandler,
   fetchHandler,
   initProducerIdHandler,
@@ -15,6 +16,9 @@ import type { BrokerConfig } from '../config/index.js'
 import type { Controller, MetadataImage } from '../kraft/index.js'
 import type { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import type { LogManager } from '../storage/index.js'
+import type { LogDirDescription } from '../apis/index.js'
+import { statfs } from 'node:fs/promises'
+import { sep } from 'node:path'
 import type { ProducerIdManager } from '../txn/index.js'
 import type { Logger } from '../util/logger.js'
 import { METADATA_VERSION_LEVEL } from './start-broker.js'
@@ -61,5 +65,42 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(listOffsetsHandler({ replicas: s.replicas }))
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))
   add(initProducerIdHandler({ producerIds: s.producerIds, log }))
+  for (const h of adminHandlers({
+    image: s.image,
+    controller: s.controller,
+    brokerConfig: s.config,
+    nodeId: s.nodeId,
+    clusterId: s.clusterId,
+    controllerId: () => s.nodeId,
+    deleteRecords: {
+      partitionOffsets: (topic, partition) => {
+        const p = s.replicas.getPartition(topic, partition)
+        return p && p.isLeader ? { highWatermark: p.highWatermark, logStartOffset: p.logStartOffset } : null
+      },
+      deleteRecordsBefore: (topic, partition, offset) => s.replicas.deleteRecordsBefore(topic, partition, offset),
+    },
+    logDirs: { describeLogDirs: () => describeLogDirs(s.logs, s.replicas) },
+  }))
+    add(h)
   return table
+}
+
+/** DescribeLogDirs: every log directory with the size and lag of each partition it holds. */
+async function describeLogDirs(logs: LogManager, replicas: ReplicaManager): Promise<LogDirDescription[]> {
+  const byDir = new Map<string, LogDirDescription>()
+  for (const dir of logs.logDirs) {
+    const space = await statfs(dir).catch(() => null)
+    byDir.set(dir, {
+      path: dir,
+      partitions: [],
+      totalBytes: space ? space.blocks * space.bsize : -1,
+      usableBytes: space ? space.bavail * space.bsize : -1,
+    })
+  }
+  for (const p of replicas.allPartitions()) {
+    const entry = [...byDir.values()].find(d => p.log.dir.startsWith(d.path + sep))
+    if (!entry) continue
+    entry.partitions.push({ topic: p.topic, partition: p.index, size: await p.log.size(), offsetLag: Math.max(0, p.highWatermark - p.logEndOffset), isFuture: false })
+  }
+  return [...byDir.values()]
 }

@@ -2,11 +2,12 @@
 // A single node is a cluster of one: it is the only controller voter and leads every partition.
 
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { createBrokerConfig, type BrokerConfig } from '../config/index.js'
 import { Controller, MetadataImage, MetadataLog, METADATA_TOPIC, ConfigResourceType } from '../kraft/index.js'
 import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import { SocketServer, type BoundListener } from '../server/index.js'
-import { LogManager } from '../storage/index.js'
+import { LogManager, readMetaProperties } from '../storage/index.js'
 import { ProducerIdManager } from '../txn/index.js'
 import { createLogger, type Logger } from '../util/logger.js'
 import { randomUuid } from '../wire/index.js'
@@ -35,6 +36,15 @@ export interface RunningBroker {
 /** Feature levels this node writes on first start (Kafka 3.9's metadata.version). */
 export const METADATA_VERSION_LEVEL = 21
 
+/** The cluster id recorded in a log directory's meta.properties, if any directory has one. */
+async function existingClusterId(dirs: string[]): Promise<string | undefined> {
+  for (const dir of dirs) {
+    const meta = await readMetaProperties(join(dir, 'meta.properties')).catch(() => null)
+    if (meta) return meta.clusterId
+  }
+  return undefined
+}
+
 export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBroker> {
   const log = opts.logger ?? createLogger('millrace')
   const staticConfig = opts.config ?? createBrokerConfig(opts.overrides ?? {})
@@ -50,13 +60,16 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     if (c.kind === 'config-changed' && c.resourceType === ConfigResourceType.BROKER) refreshConfig()
   })
 
-  const logs = await LogManager.open({
+  const clusterId = (await existingClusterId(staticConfig.logDirs())) ?? randomUuid()
+  const logs = await LogManager.start({
     logDirs: staticConfig.logDirs(),
     nodeId,
+    clusterId,
     defaultConfig: topicLogConfig(new Map(), staticConfig),
     logger: log.child('storage'),
+    cleanerEnabled: staticConfig.get('log.cleaner.enable') as boolean,
+    retentionCheckIntervalMs: staticConfig.get('log.retention.check.interval.ms') as number,
   })
-  const clusterId = logs.clusterId
 
   const replicas = new ReplicaManager({
     nodeId,
@@ -76,14 +89,19 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     defaultReplicationFactor: () => config.get('default.replication.factor') as number,
     deleteTopicEnable: () => config.get('delete.topic.enable') as boolean,
     validateTopicConfigs: m => {
-      const v = validateTopicConfigs(m)
+      const v = validateTopicConfigs(m, config)
       return v.ok ? null : v.message
     },
     validateBrokerConfigs: m => {
       const v = validateBrokerConfigs(m)
       return v.ok ? null : v.message
     },
-    commit: records => metadataLog.commit(records),
+    // A committed change is answered once this node has acted on it (a new topic's logs are open),
+    // so a client that creates a topic can produce to it at once.
+    commit: async records => {
+      await metadataLog.commit(records)
+      await replicas.ready()
+    },
   })
   await controller.ensureFeatures({ 'metadata.version': METADATA_VERSION_LEVEL })
 

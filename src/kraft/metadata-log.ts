@@ -60,6 +60,7 @@ export class MetadataLog {
       }
     }
     this.sinceSnapshot = applied
+    this.log.updateHighWatermark(this.log.logEndOffset)
     this.logger.info(`metadata replayed to offset ${this.image.lastOffset} (${applied} records after the snapshot) in ${Date.now() - started} ms`)
   }
 
@@ -68,6 +69,8 @@ export class MetadataLog {
     const batch = buildBatchSync({ records: records.map(r => ({ key: null, value: encodeMetadataRecord(r) })) })
     const info = await this.log.appendAsLeader(batch, this.epoch)
     await this.log.flush()
+    // Durable on the only voter: committed. The high watermark is the commit point.
+    this.log.updateHighWatermark(this.log.logEndOffset)
     records.forEach((r, i) => this.image.apply(r, info.firstOffset + i))
     this.sinceSnapshot += records.length
     if (this.sinceSnapshot >= this.snapshotEvery) await this.snapshot()

@@ -59,7 +59,6 @@ export class Partition {
   isr: number[] = []
   /** Log end offsets of followers, as reported by their fetches. */
   private readonly followerEnds = new Map<number, number>()
-  private hw = 0
   private readonly recent = new RecentBytes()
 
   constructor(
@@ -68,9 +67,7 @@ export class Partition {
     readonly topicId: Uuid,
     readonly localNode: number,
     readonly log: Log,
-  ) {
-    this.hw = log.highWatermarkCheckpoint ?? log.logEndOffset
-  }
+  ) {}
 
   get key(): string {
     return `${this.topic}-${this.index}`
@@ -80,8 +77,9 @@ export class Partition {
     return this.leader === this.localNode
   }
 
+  /** Kept by the log, so it is checkpointed with it (replication-offset-checkpoint). */
   get highWatermark(): number {
-    return this.hw
+    return this.log.highWatermark
   }
 
   get logEndOffset(): number {
@@ -94,7 +92,7 @@ export class Partition {
 
   /** Bytes a consumer could fetch from `offset` right now (an estimate for Fetch min.bytes). */
   bytesAvailable(offset: number, upToLogEnd = false): number {
-    return this.recent.between(offset, upToLogEnd ? this.log.logEndOffset : this.hw)
+    return this.recent.between(offset, upToLogEnd ? this.log.logEndOffset : this.log.highWatermark)
   }
 
   /** Applies the metadata image's view of this partition. */
@@ -124,9 +122,8 @@ export class Partition {
       const end = this.followerEnds.get(id) ?? 0
       if (end < min) min = end
     }
-    if (min > this.hw) {
-      this.hw = min
-      this.log.highWatermarkCheckpoint = min
+    if (min > this.log.highWatermark) {
+      this.log.updateHighWatermark(min)
       return true
     }
     return false

@@ -245,9 +245,10 @@ export class ReplicaManager {
       }
       if (follower && p.updateFollower(params.replicaId, t.fetchOffset)) this.purgatory.checkAndComplete(p.key)
       r.highWatermark = p.highWatermark
-      r.lastStableOffset = p.highWatermark
+      r.lastStableOffset = p.log.lastStableOffset
       r.logStartOffset = p.logStartOffset
-      const upper = follower ? p.logEndOffset : p.highWatermark
+      // Followers read to the log end; read_committed consumers stop at the last stable offset.
+      const upper = follower ? p.logEndOffset : params.isolationLevel === 1 ? r.lastStableOffset : p.highWatermark
       if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.logEndOffset) {
         r.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
         continue
@@ -286,26 +287,13 @@ export class ReplicaManager {
     const p = this.leaderFor(topic, partition, currentLeaderEpoch)
     if (typeof p === 'number') return { errorCode: p, offset: -1, timestamp: -1, leaderEpoch: -1 }
     const none = { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1, leaderEpoch: -1 }
-    switch (timestamp) {
-      case -1:
-        return { errorCode: ErrorCode.NONE, offset: p.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch }
-      case -2:
-      case -4:
-        return { errorCode: ErrorCode.NONE, offset: p.logStartOffset, timestamp: -1, leaderEpoch: p.log.epochForOffset(p.logStartOffset) }
-      case -5:
-        return none
-      case -3: {
-        const m = await p.log.maxTimestampOffset()
-        if (!m) return none
-        return { errorCode: ErrorCode.NONE, offset: m.offset, timestamp: m.timestamp, leaderEpoch: p.log.epochForOffset(m.offset) }
-      }
-      default: {
-        if (timestamp < 0) return { ...none, errorCode: ErrorCode.INVALID_REQUEST }
-        const found = await p.log.offsetForTimestamp(timestamp)
-        if (!found || found.offset >= p.highWatermark) return none
-        return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestamp, leaderEpoch: p.log.epochForOffset(found.offset) }
-      }
-    }
+    // Consumers see up to the high watermark, so "latest" is the high watermark, not the log end.
+    if (timestamp === -1) return { errorCode: ErrorCode.NONE, offset: p.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch }
+    // -5 (latest tiered) has no meaning without tiered storage; other negatives are not defined.
+    if (timestamp < -4) return timestamp === -5 ? none : { ...none, errorCode: ErrorCode.INVALID_REQUEST }
+    const found = await p.log.listOffset(timestamp)
+    if (!found || (timestamp >= 0 && found.offset >= p.highWatermark)) return none
+    return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestamp, leaderEpoch: found.leaderEpoch }
   }
 
   /** OffsetForLeaderEpoch: the end offset of `epoch` in this leader's log (KIP-101/KIP-279). */
@@ -313,7 +301,7 @@ export class ReplicaManager {
     const p = this.leaderFor(topic, partition, currentLeaderEpoch)
     if (typeof p === 'number') return { errorCode: p, leaderEpoch: -1, endOffset: -1 }
     const r = p.log.endOffsetForEpoch(epoch)
-    return { errorCode: ErrorCode.NONE, leaderEpoch: r.epoch, endOffset: r.endOffset }
+    return { errorCode: ErrorCode.NONE, leaderEpoch: r.leaderEpoch, endOffset: r.endOffset }
   }
 
   /** DeleteRecords: moves the log start offset forward (-1 means up to the high watermark). */

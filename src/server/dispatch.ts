@@ -2,7 +2,7 @@
 // get wrong ends here as a log line and Kafka's answer, never as an exception in the socket code.
 
 import type { ApiHandler, HandlerTable, RequestContext } from '../apis/index.js'
-import { unsupportedApiVersionsResponse } from '../apis/index.js'
+import { CloseConnection, unsupportedApiVersionsResponse } from '../apis/index.js'
 import {
   API_CODECS,
   ApiKey,
@@ -71,6 +71,7 @@ export async function dispatchRequest(frame: Buffer, conn: ConnectionInfo, handl
   try {
     response = await handler.handle(request.body as never, ctx)
   } catch (err) {
+    if (err instanceof CloseConnection) return { kind: 'close', reason: err.message }
     log.error(`${apiName(apiKey)} v${apiVersion} from ${conn.clientAddress} failed: ${(err as Error).stack ?? err}`)
     return { kind: 'close', reason: `internal error handling ${apiName(apiKey)}` }
   }

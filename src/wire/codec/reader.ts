@@ -2,6 +2,8 @@ import { DecodeError } from './errors.js'
 import { uuidFromBytes, type Uuid } from './uuid.js'
 
 const TWO_32 = 4294967296
+/** Kafka caps every string, compact ones included, at 32767 bytes. */
+const MAX_STRING = 0x7fff
 
 /**
  * A cursor over one message's bytes. Every read checks the bounds first, so a truncated or
@@ -34,28 +36,41 @@ export class Reader {
     return at
   }
 
+  // Integers are assembled from bytes after need() has checked the bounds: Buffer's own
+  // readIntXX methods check them again, which made them the hottest code in decoding.
   bool(): boolean {
     return this.buf[this.need(1)] !== 0
   }
   int8(): number {
-    return this.buf.readInt8(this.need(1))
+    return (this.buf[this.need(1)] << 24) >> 24
   }
   int16(): number {
-    return this.buf.readInt16BE(this.need(2))
+    const at = this.need(2)
+    const b = this.buf
+    return ((b[at] << 24) | (b[at + 1] << 16)) >> 16
   }
   uint16(): number {
-    return this.buf.readUInt16BE(this.need(2))
+    const at = this.need(2)
+    const b = this.buf
+    return (b[at] << 8) | b[at + 1]
   }
   int32(): number {
-    return this.buf.readInt32BE(this.need(4))
+    const at = this.need(4)
+    const b = this.buf
+    return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]
   }
   uint32(): number {
-    return this.buf.readUInt32BE(this.need(4))
+    const at = this.need(4)
+    const b = this.buf
+    return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0
   }
   /** int64 as a JS number: exact within ±2^53, which offsets, timestamps and ids never leave. */
   int64(): number {
     const at = this.need(8)
-    return this.buf.readInt32BE(at) * TWO_32 + this.buf.readUInt32BE(at + 4)
+    const b = this.buf
+    const hi = (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]
+    const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0
+    return hi * TWO_32 + lo
   }
   float64(): number {
     return this.buf.readDoubleBE(this.need(8))
@@ -66,14 +81,34 @@ export class Reader {
 
   /** Kafka's unsigned varint: at most 5 bytes, 32 bits. */
   uvarint(): number {
+    // Nearly every varint (lengths, counts, tag sections) is one byte.
+    const at = this.pos
+    if (at < this.end) {
+      const b = this.buf[at]
+      if (b < 0x80) {
+        this.pos = at + 1
+        return b
+      }
+    }
+    return this.uvarintSlow()
+  }
+
+  private uvarintSlow(): number {
+    const buf = this.buf
+    const end = this.end
+    let pos = this.pos
     let value = 0
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.buf[this.need(1)]
-      value += (b & 0x7f) * 2 ** shift
-      if ((b & 0x80) === 0) {
+    let mul = 1
+    for (let i = 0; i < 5; i++) {
+      if (pos >= end) throw new DecodeError(`truncated: unsigned varint at offset ${this.pos} runs past the end`)
+      const b = buf[pos++]
+      value += (b & 0x7f) * mul
+      if (b < 0x80) {
         if (value > 0xffffffff) throw new DecodeError('unsigned varint larger than 32 bits')
+        this.pos = pos
         return value
       }
+      mul *= 128
     }
     throw new DecodeError('unsigned varint longer than 5 bytes')
   }
@@ -102,10 +137,12 @@ export class Reader {
   compactString(): string {
     const len = this.uvarint() - 1
     if (len < 0) throw new DecodeError('non-nullable compact string is null')
+    if (len > MAX_STRING) throw new DecodeError(`string of ${len} bytes is longer than ${MAX_STRING}`)
     return this.utf8(len)
   }
   compactNullableString(): string | null {
     const len = this.uvarint() - 1
+    if (len > MAX_STRING) throw new DecodeError(`string of ${len} bytes is longer than ${MAX_STRING}`)
     return len < 0 ? null : this.utf8(len)
   }
 

@@ -1,8 +1,15 @@
+import { EncodeError } from './errors.js'
 import { uuidToBytes, type Uuid } from './uuid.js'
 
 const TWO_32 = 4294967296
 /** Byte fields at least this long are referenced, not copied, into the output. */
 const ZERO_COPY_THRESHOLD = 512
+function outOfRange(type: string, v: number): EncodeError {
+  return new EncodeError(`${v} is not a valid ${type}`)
+}
+
+/** Kafka caps every string, compact ones included, at 32767 bytes. */
+const MAX_STRING = 0x7fff
 
 /**
  * Builds one message as a list of buffers. Small fields go into a scratch chunk; large
@@ -33,44 +40,76 @@ export class Writer {
     this.buf[this.pos++] = v ? 1 : 0
     this.length += 1
   }
+  // Integers are written byte by byte after one range check: Buffer's writeIntXX methods
+  // validate their arguments at length and were the hottest code in encoding. A value that does
+  // not fit its field (or is not an integer) is an EncodeError rather than silently truncated.
   int8(v: number): void {
+    if ((v << 24) >> 24 !== v) throw outOfRange('int8', v)
     this.room(1)
-    this.buf.writeInt8(v, this.pos)
-    this.pos += 1
+    this.buf[this.pos++] = v
     this.length += 1
   }
   int16(v: number): void {
+    if ((v << 16) >> 16 !== v) throw outOfRange('int16', v)
     this.room(2)
-    this.buf.writeInt16BE(v, this.pos)
-    this.pos += 2
+    const b = this.buf
+    const p = this.pos
+    b[p] = v >> 8
+    b[p + 1] = v
+    this.pos = p + 2
     this.length += 2
   }
   uint16(v: number): void {
+    if ((v & 0xffff) !== v) throw outOfRange('uint16', v)
     this.room(2)
-    this.buf.writeUInt16BE(v, this.pos)
-    this.pos += 2
+    const b = this.buf
+    const p = this.pos
+    b[p] = v >> 8
+    b[p + 1] = v
+    this.pos = p + 2
     this.length += 2
   }
   int32(v: number): void {
+    if ((v | 0) !== v) throw outOfRange('int32', v)
     this.room(4)
-    this.buf.writeInt32BE(v, this.pos)
-    this.pos += 4
+    const b = this.buf
+    const p = this.pos
+    b[p] = v >> 24
+    b[p + 1] = v >> 16
+    b[p + 2] = v >> 8
+    b[p + 3] = v
+    this.pos = p + 4
     this.length += 4
   }
   uint32(v: number): void {
+    if (v >>> 0 !== v) throw outOfRange('uint32', v)
     this.room(4)
-    this.buf.writeUInt32BE(v, this.pos)
-    this.pos += 4
+    const b = this.buf
+    const p = this.pos
+    b[p] = v >>> 24
+    b[p + 1] = v >>> 16
+    b[p + 2] = v >>> 8
+    b[p + 3] = v
+    this.pos = p + 4
     this.length += 4
   }
   /** int64 from a JS number (exact within ±2^53). */
   int64(v: number): void {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`int64 value ${v} is not a safe integer`)
+    if (!Number.isSafeInteger(v)) throw new EncodeError(`int64 value ${v} is not a safe integer`)
     this.room(8)
     const hi = Math.floor(v / TWO_32)
-    this.buf.writeInt32BE(hi, this.pos)
-    this.buf.writeUInt32BE(v - hi * TWO_32, this.pos + 4)
-    this.pos += 8
+    const lo = v - hi * TWO_32
+    const b = this.buf
+    const p = this.pos
+    b[p] = hi >> 24
+    b[p + 1] = hi >> 16
+    b[p + 2] = hi >> 8
+    b[p + 3] = hi
+    b[p + 4] = lo >>> 24
+    b[p + 5] = lo >>> 16
+    b[p + 6] = lo >>> 8
+    b[p + 7] = lo
+    this.pos = p + 8
     this.length += 8
   }
   float64(v: number): void {
@@ -86,6 +125,14 @@ export class Writer {
     this.length += 16
   }
   uvarint(v: number): void {
+    if (v >>> 0 !== v) throw outOfRange('unsigned varint', v)
+    if (v < 0x80) {
+      // Lengths, counts and empty tag sections: nearly always one byte.
+      if (this.pos >= this.buf.length) this.room(1)
+      this.buf[this.pos++] = v
+      this.length += 1
+      return
+    }
     this.room(5)
     const buf = this.buf
     let pos = this.pos
@@ -106,8 +153,22 @@ export class Writer {
   }
 
   string(s: string): void {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: when even that fits, write the text first
+    // and the length after, which saves measuring it with Buffer.byteLength.
+    const max = s.length * 3
+    if (max <= MAX_STRING) {
+      this.room(2 + max)
+      const b = this.buf
+      const p = this.pos
+      const n = b.write(s, p + 2, 'utf8')
+      b[p] = n >> 8
+      b[p + 1] = n
+      this.pos = p + 2 + n
+      this.length += 2 + n
+      return
+    }
     const len = Buffer.byteLength(s)
-    if (len > 0x7fff) throw new RangeError(`string of ${len} bytes is longer than 32767`)
+    if (len > MAX_STRING) throw new EncodeError(`string of ${len} bytes is longer than ${MAX_STRING}`)
     this.int16(len)
     this.utf8(s, len)
   }
@@ -116,7 +177,20 @@ export class Writer {
     else this.string(s)
   }
   compactString(s: string): void {
+    const max = s.length * 3
+    if (max < 127) {
+      // The length (n + 1 <= 127) is then one varint byte: write the text, then the length.
+      this.room(1 + max)
+      const b = this.buf
+      const p = this.pos
+      const n = b.write(s, p + 1, 'utf8')
+      b[p] = n + 1
+      this.pos = p + 1 + n
+      this.length += 1 + n
+      return
+    }
     const len = Buffer.byteLength(s)
+    if (len > MAX_STRING) throw new EncodeError(`string of ${len} bytes is longer than ${MAX_STRING}`)
     this.uvarint(len + 1)
     this.utf8(s, len)
   }

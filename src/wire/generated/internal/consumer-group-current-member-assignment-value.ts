@@ -30,7 +30,7 @@ function read_ConsumerGroupCurrentMemberAssignmentValue(r: Reader, version: numb
   const f_memberEpoch: number = r.int32()
   const f_previousMemberEpoch: number = r.int32()
   const f_state: number = r.int8()
-  let f_assignedPartitions: ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions[] = []
+  let f_assignedPartitions: ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field AssignedPartitions was null')
@@ -43,7 +43,7 @@ function read_ConsumerGroupCurrentMemberAssignmentValue(r: Reader, version: numb
     }
     f_assignedPartitions = a1
   }
-  let f_partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions[] = []
+  let f_partitionsPendingRevocation: ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field PartitionsPendingRevocation was null')
@@ -85,7 +85,7 @@ function write_ConsumerGroupCurrentMemberAssignmentValue(w: Writer, version: num
 function read_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions(r: Reader, version: number): ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -123,7 +123,7 @@ function default_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions(): Co
 
 function isDefault_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions(m: ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ConsumerGroupCurrentMemberAssignmentValueSchema: SchemaCodec<ConsumerGroupCurrentMemberAssignmentValue> = {

@@ -47,7 +47,7 @@ function read_ConsumerGroupMemberMetadataValue(r: Reader, version: number): Cons
   const f_rackId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
-  let f_subscribedTopicNames: string[] = []
+  let f_subscribedTopicNames: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field SubscribedTopicNames was null')
@@ -74,7 +74,7 @@ function read_ConsumerGroupMemberMetadataValue(r: Reader, version: number): Cons
       switch (tag) {
         case 0:
           if (true) {
-            f_classicMemberMetadata = r.int8() >= 0 ? read_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(r, version) : null
+            f_classicMemberMetadata = r.uvarint() > 0 ? read_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(r, version) : null
             if (r.pos !== end) throw new DecodeError('tagged field ClassicMemberMetadata has the wrong size')
             break
           }
@@ -118,9 +118,9 @@ function write_ConsumerGroupMemberMetadataValue(w: Writer, version: number, m: C
       w.uvarint(0)
       const tw = new Writer(64)
       const s6 = m.classicMemberMetadata!
-      if (s6 === null) tw.int8(-1)
+      if (s6 === null) tw.uvarint(0)
       else {
-        tw.int8(1)
+        tw.uvarint(1)
         write_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(tw, version, s6)
       }
       w.uvarint(tw.length)
@@ -132,7 +132,7 @@ function write_ConsumerGroupMemberMetadataValue(w: Writer, version: number, m: C
 function read_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(r: Reader, version: number): ConsumerGroupMemberMetadataValue.ClassicMemberMetadata {
   const flex = true
   const f_sessionTimeoutMs: number = r.int32()
-  let f_supportedProtocols: ConsumerGroupMemberMetadataValue.ClassicProtocol[] = []
+  let f_supportedProtocols: ConsumerGroupMemberMetadataValue.ClassicProtocol[]
   const n7 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n7 < 0) {
     throw new DecodeError('non-nullable field SupportedProtocols was null')
@@ -170,7 +170,7 @@ function default_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(): Consu
 
 function isDefault_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(m: ConsumerGroupMemberMetadataValue.ClassicMemberMetadata): boolean {
   return (m.sessionTimeoutMs === undefined || m.sessionTimeoutMs === 0) &&
-    (m.supportedProtocols == null || m.supportedProtocols.length === 0)
+    (m.supportedProtocols == null || (m.supportedProtocols.length === 0))
 }
 
 function read_ConsumerGroupMemberMetadataValue_ClassicProtocol(r: Reader, version: number): ConsumerGroupMemberMetadataValue.ClassicProtocol {
@@ -200,7 +200,7 @@ function default_ConsumerGroupMemberMetadataValue_ClassicProtocol(): ConsumerGro
 
 function isDefault_ConsumerGroupMemberMetadataValue_ClassicProtocol(m: ConsumerGroupMemberMetadataValue.ClassicProtocol): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.metadata == null || m.metadata.length === 0)
+    (m.metadata == null || (m.metadata.length === 0))
 }
 
 export const ConsumerGroupMemberMetadataValueSchema: SchemaCodec<ConsumerGroupMemberMetadataValue> = {

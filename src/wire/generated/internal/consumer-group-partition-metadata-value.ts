@@ -29,7 +29,7 @@ export declare namespace ConsumerGroupPartitionMetadataValue {
 
 function read_ConsumerGroupPartitionMetadataValue(r: Reader, version: number): ConsumerGroupPartitionMetadataValue {
   const flex = true
-  let f_topics: ConsumerGroupPartitionMetadataValue.TopicMetadata[] = []
+  let f_topics: ConsumerGroupPartitionMetadataValue.TopicMetadata[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -65,7 +65,7 @@ function read_ConsumerGroupPartitionMetadataValue_TopicMetadata(r: Reader, versi
   const f_topicId: Uuid = r.uuid()
   const f_topicName: string = (flex ? r.compactString() : r.string())
   const f_numPartitions: number = r.int32()
-  let f_partitionMetadata: ConsumerGroupPartitionMetadataValue.PartitionMetadata[] = []
+  let f_partitionMetadata: ConsumerGroupPartitionMetadataValue.PartitionMetadata[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionMetadata was null')
@@ -108,13 +108,13 @@ function isDefault_ConsumerGroupPartitionMetadataValue_TopicMetadata(m: Consumer
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.topicName === undefined || m.topicName === "") &&
     (m.numPartitions === undefined || m.numPartitions === 0) &&
-    (m.partitionMetadata == null || m.partitionMetadata.length === 0)
+    (m.partitionMetadata == null || (m.partitionMetadata.length === 0))
 }
 
 function read_ConsumerGroupPartitionMetadataValue_PartitionMetadata(r: Reader, version: number): ConsumerGroupPartitionMetadataValue.PartitionMetadata {
   const flex = true
   const f_partition: number = r.int32()
-  let f_racks: string[] = []
+  let f_racks: string[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Racks was null')
@@ -153,7 +153,7 @@ function default_ConsumerGroupPartitionMetadataValue_PartitionMetadata(): Consum
 
 function isDefault_ConsumerGroupPartitionMetadataValue_PartitionMetadata(m: ConsumerGroupPartitionMetadataValue.PartitionMetadata): boolean {
   return (m.partition === undefined || m.partition === 0) &&
-    (m.racks == null || m.racks.length === 0)
+    (m.racks == null || (m.racks.length === 0))
 }
 
 export const ConsumerGroupPartitionMetadataValueSchema: SchemaCodec<ConsumerGroupPartitionMetadataValue> = {

@@ -17,7 +17,7 @@ export declare namespace ConsumerGroupTargetAssignmentMemberValue {
 
 function read_ConsumerGroupTargetAssignmentMemberValue(r: Reader, version: number): ConsumerGroupTargetAssignmentMemberValue {
   const flex = true
-  let f_topicPartitions: ConsumerGroupTargetAssignmentMemberValue.TopicPartition[] = []
+  let f_topicPartitions: ConsumerGroupTargetAssignmentMemberValue.TopicPartition[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -51,7 +51,7 @@ function write_ConsumerGroupTargetAssignmentMemberValue(w: Writer, version: numb
 function read_ConsumerGroupTargetAssignmentMemberValue_TopicPartition(r: Reader, version: number): ConsumerGroupTargetAssignmentMemberValue.TopicPartition {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -89,7 +89,7 @@ function default_ConsumerGroupTargetAssignmentMemberValue_TopicPartition(): Cons
 
 function isDefault_ConsumerGroupTargetAssignmentMemberValue_TopicPartition(m: ConsumerGroupTargetAssignmentMemberValue.TopicPartition): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ConsumerGroupTargetAssignmentMemberValueSchema: SchemaCodec<ConsumerGroupTargetAssignmentMemberValue> = {

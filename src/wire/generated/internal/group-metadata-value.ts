@@ -33,11 +33,13 @@ function read_GroupMetadataValue(r: Reader, version: number): GroupMetadataValue
   const f_generation: number = r.int32()
   const f_protocol: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_leader: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_currentStateTimestamp: number = -1
+  let f_currentStateTimestamp: number
   if (version >= 2) {
     f_currentStateTimestamp = r.int64()
+  } else {
+    f_currentStateTimestamp = -1
   }
-  let f_members: GroupMetadataValue.MemberMetadata[] = []
+  let f_members: GroupMetadataValue.MemberMetadata[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field members was null')
@@ -81,15 +83,19 @@ function write_GroupMetadataValue(w: Writer, version: number, m: GroupMetadataVa
 function read_GroupMetadataValue_MemberMetadata(r: Reader, version: number): GroupMetadataValue.MemberMetadata {
   const flex = version >= 4
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
-  let f_rebalanceTimeout: number = -1
+  let f_rebalanceTimeout: number
   if (version >= 1) {
     f_rebalanceTimeout = r.int32()
+  } else {
+    f_rebalanceTimeout = -1
   }
   const f_sessionTimeout: number = r.int32()
   const f_subscription: Buffer = (flex ? r.compactBytes() : r.bytes())
@@ -136,8 +142,8 @@ function isDefault_GroupMetadataValue_MemberMetadata(m: GroupMetadataValue.Membe
     (m.clientHost === undefined || m.clientHost === "") &&
     (m.rebalanceTimeout === undefined || m.rebalanceTimeout === -1) &&
     (m.sessionTimeout === undefined || m.sessionTimeout === 0) &&
-    (m.subscription == null || m.subscription.length === 0) &&
-    (m.assignment == null || m.assignment.length === 0)
+    (m.subscription == null || (m.subscription.length === 0)) &&
+    (m.assignment == null || (m.assignment.length === 0))
 }
 
 export const GroupMetadataValueSchema: SchemaCodec<GroupMetadataValue> = {

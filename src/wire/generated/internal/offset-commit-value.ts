@@ -15,15 +15,19 @@ export interface OffsetCommitValue {
 function read_OffsetCommitValue(r: Reader, version: number): OffsetCommitValue {
   const flex = version >= 4
   const f_offset: number = r.int64()
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 3) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
   const f_metadata: string = (flex ? r.compactString() : r.string())
   const f_commitTimestamp: number = r.int64()
-  let f_expireTimestamp: number = -1
+  let f_expireTimestamp: number
   if (version === 1) {
     f_expireTimestamp = r.int64()
+  } else {
+    f_expireTimestamp = -1
   }
   if (flex) {
     r.skipTaggedFields()

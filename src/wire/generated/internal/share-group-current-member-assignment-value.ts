@@ -28,7 +28,7 @@ function read_ShareGroupCurrentMemberAssignmentValue(r: Reader, version: number)
   const f_memberEpoch: number = r.int32()
   const f_previousMemberEpoch: number = r.int32()
   const f_state: number = r.int8()
-  let f_assignedPartitions: ShareGroupCurrentMemberAssignmentValue.TopicPartitions[] = []
+  let f_assignedPartitions: ShareGroupCurrentMemberAssignmentValue.TopicPartitions[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field AssignedPartitions was null')
@@ -65,7 +65,7 @@ function write_ShareGroupCurrentMemberAssignmentValue(w: Writer, version: number
 function read_ShareGroupCurrentMemberAssignmentValue_TopicPartitions(r: Reader, version: number): ShareGroupCurrentMemberAssignmentValue.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -103,7 +103,7 @@ function default_ShareGroupCurrentMemberAssignmentValue_TopicPartitions(): Share
 
 function isDefault_ShareGroupCurrentMemberAssignmentValue_TopicPartitions(m: ShareGroupCurrentMemberAssignmentValue.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ShareGroupCurrentMemberAssignmentValueSchema: SchemaCodec<ShareGroupCurrentMemberAssignmentValue> = {

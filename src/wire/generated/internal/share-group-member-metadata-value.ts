@@ -20,7 +20,7 @@ function read_ShareGroupMemberMetadataValue(r: Reader, version: number): ShareGr
   const f_rackId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
-  let f_subscribedTopicNames: string[] = []
+  let f_subscribedTopicNames: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field SubscribedTopicNames was null')

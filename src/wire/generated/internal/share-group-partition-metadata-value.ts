@@ -29,7 +29,7 @@ export declare namespace ShareGroupPartitionMetadataValue {
 
 function read_ShareGroupPartitionMetadataValue(r: Reader, version: number): ShareGroupPartitionMetadataValue {
   const flex = true
-  let f_topics: ShareGroupPartitionMetadataValue.TopicMetadata[] = []
+  let f_topics: ShareGroupPartitionMetadataValue.TopicMetadata[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -65,7 +65,7 @@ function read_ShareGroupPartitionMetadataValue_TopicMetadata(r: Reader, version:
   const f_topicId: Uuid = r.uuid()
   const f_topicName: string = (flex ? r.compactString() : r.string())
   const f_numPartitions: number = r.int32()
-  let f_partitionMetadata: ShareGroupPartitionMetadataValue.PartitionMetadata[] = []
+  let f_partitionMetadata: ShareGroupPartitionMetadataValue.PartitionMetadata[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionMetadata was null')
@@ -108,13 +108,13 @@ function isDefault_ShareGroupPartitionMetadataValue_TopicMetadata(m: ShareGroupP
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.topicName === undefined || m.topicName === "") &&
     (m.numPartitions === undefined || m.numPartitions === 0) &&
-    (m.partitionMetadata == null || m.partitionMetadata.length === 0)
+    (m.partitionMetadata == null || (m.partitionMetadata.length === 0))
 }
 
 function read_ShareGroupPartitionMetadataValue_PartitionMetadata(r: Reader, version: number): ShareGroupPartitionMetadataValue.PartitionMetadata {
   const flex = true
   const f_partition: number = r.int32()
-  let f_racks: string[] = []
+  let f_racks: string[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Racks was null')
@@ -153,7 +153,7 @@ function default_ShareGroupPartitionMetadataValue_PartitionMetadata(): ShareGrou
 
 function isDefault_ShareGroupPartitionMetadataValue_PartitionMetadata(m: ShareGroupPartitionMetadataValue.PartitionMetadata): boolean {
   return (m.partition === undefined || m.partition === 0) &&
-    (m.racks == null || m.racks.length === 0)
+    (m.racks == null || (m.racks.length === 0))
 }
 
 export const ShareGroupPartitionMetadataValueSchema: SchemaCodec<ShareGroupPartitionMetadataValue> = {

@@ -29,7 +29,7 @@ export declare namespace ShareGroupStatePartitionMetadataValue {
 
 function read_ShareGroupStatePartitionMetadataValue(r: Reader, version: number): ShareGroupStatePartitionMetadataValue {
   const flex = true
-  let f_initializedTopics: ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo[] = []
+  let f_initializedTopics: ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field InitializedTopics was null')
@@ -42,7 +42,7 @@ function read_ShareGroupStatePartitionMetadataValue(r: Reader, version: number):
     }
     f_initializedTopics = a1
   }
-  let f_deletingTopics: ShareGroupStatePartitionMetadataValue.TopicInfo[] = []
+  let f_deletingTopics: ShareGroupStatePartitionMetadataValue.TopicInfo[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field DeletingTopics was null')
@@ -82,7 +82,7 @@ function read_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo(r: Reade
   const flex = true
   const f_topicId: Uuid = r.uuid()
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -123,7 +123,7 @@ function default_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo(): Sh
 function isDefault_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo(m: ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ShareGroupStatePartitionMetadataValue_TopicInfo(r: Reader, version: number): ShareGroupStatePartitionMetadataValue.TopicInfo {

@@ -17,7 +17,7 @@ export declare namespace ShareGroupTargetAssignmentMemberValue {
 
 function read_ShareGroupTargetAssignmentMemberValue(r: Reader, version: number): ShareGroupTargetAssignmentMemberValue {
   const flex = true
-  let f_topicPartitions: ShareGroupTargetAssignmentMemberValue.TopicPartition[] = []
+  let f_topicPartitions: ShareGroupTargetAssignmentMemberValue.TopicPartition[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -51,7 +51,7 @@ function write_ShareGroupTargetAssignmentMemberValue(w: Writer, version: number,
 function read_ShareGroupTargetAssignmentMemberValue_TopicPartition(r: Reader, version: number): ShareGroupTargetAssignmentMemberValue.TopicPartition {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -89,7 +89,7 @@ function default_ShareGroupTargetAssignmentMemberValue_TopicPartition(): ShareGr
 
 function isDefault_ShareGroupTargetAssignmentMemberValue_TopicPartition(m: ShareGroupTargetAssignmentMemberValue.TopicPartition): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ShareGroupTargetAssignmentMemberValueSchema: SchemaCodec<ShareGroupTargetAssignmentMemberValue> = {

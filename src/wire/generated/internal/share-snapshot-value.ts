@@ -34,7 +34,7 @@ function read_ShareSnapshotValue(r: Reader, version: number): ShareSnapshotValue
   const f_stateEpoch: number = r.int32()
   const f_leaderEpoch: number = r.int32()
   const f_startOffset: number = r.int64()
-  let f_stateBatches: ShareSnapshotValue.StateBatch[] = []
+  let f_stateBatches: ShareSnapshotValue.StateBatch[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field StateBatches was null')

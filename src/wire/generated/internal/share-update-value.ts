@@ -31,7 +31,7 @@ function read_ShareUpdateValue(r: Reader, version: number): ShareUpdateValue {
   const f_snapshotEpoch: number = r.uint16()
   const f_leaderEpoch: number = r.int32()
   const f_startOffset: number = r.int64()
-  let f_stateBatches: ShareUpdateValue.StateBatch[] = []
+  let f_stateBatches: ShareUpdateValue.StateBatch[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field StateBatches was null')

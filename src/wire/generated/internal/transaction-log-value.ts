@@ -41,7 +41,7 @@ function read_TransactionLogValue(r: Reader, version: number): TransactionLogVal
   const f_producerEpoch: number = r.int16()
   const f_transactionTimeoutMs: number = r.int32()
   const f_transactionStatus: number = r.int8()
-  let f_transactionPartitions: TransactionLogValue.PartitionsSchema[] | null = []
+  let f_transactionPartitions: TransactionLogValue.PartitionsSchema[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_transactionPartitions = null
@@ -100,6 +100,8 @@ function read_TransactionLogValue(r: Reader, version: number): TransactionLogVal
 function write_TransactionLogValue(w: Writer, version: number, m: TransactionLogValue): void {
   const flex = version >= 1
   w.int64((m.producerId ?? 0))
+  if (!(m.previousProducerId === undefined || m.previousProducerId === -1)) throw new EncodeError('field PreviousProducerId cannot be sent in version ' + version)
+  if (!(m.nextProducerId === undefined || m.nextProducerId === -1)) throw new EncodeError('field NextProducerId cannot be sent in version ' + version)
   w.int16((m.producerEpoch ?? 0))
   w.int32((m.transactionTimeoutMs ?? 0))
   w.int8((m.transactionStatus ?? 0))
@@ -115,6 +117,7 @@ function write_TransactionLogValue(w: Writer, version: number, m: TransactionLog
   }
   w.int64((m.transactionLastUpdateTimestampMs ?? 0))
   w.int64((m.transactionStartTimestampMs ?? 0))
+  if (!(m.clientTransactionVersion === undefined || m.clientTransactionVersion === 0)) throw new EncodeError('field ClientTransactionVersion cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
     const t_previousProducerId = version >= 1 && !(m.previousProducerId === undefined || m.previousProducerId === -1)
@@ -151,7 +154,7 @@ function write_TransactionLogValue(w: Writer, version: number, m: TransactionLog
 function read_TransactionLogValue_PartitionsSchema(r: Reader, version: number): TransactionLogValue.PartitionsSchema {
   const flex = version >= 1
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitionIds: number[] = []
+  let f_partitionIds: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionIds was null')
@@ -190,7 +193,7 @@ function default_TransactionLogValue_PartitionsSchema(): TransactionLogValue.Par
 
 function isDefault_TransactionLogValue_PartitionsSchema(m: TransactionLogValue.PartitionsSchema): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitionIds == null || m.partitionIds.length === 0)
+    (m.partitionIds == null || (m.partitionIds.length === 0))
 }
 
 export const TransactionLogValueSchema: SchemaCodec<TransactionLogValue> = {

@@ -39,7 +39,7 @@ export declare namespace AddPartitionsToTxnRequest {
 
 function read_AddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
   const flex = version >= 3
-  let f_transactions: AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction[] = []
+  let f_transactions: AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction[]
   if (version >= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -53,20 +53,28 @@ function read_AddPartitionsToTxnRequest(r: Reader, version: number): AddPartitio
       }
       f_transactions = a1
     }
+  } else {
+    f_transactions = []
   }
-  let f_v3AndBelowTransactionalId: string = ""
+  let f_v3AndBelowTransactionalId: string
   if (version <= 3) {
     f_v3AndBelowTransactionalId = (flex ? r.compactString() : r.string())
+  } else {
+    f_v3AndBelowTransactionalId = ""
   }
-  let f_v3AndBelowProducerId: number = 0
+  let f_v3AndBelowProducerId: number
   if (version <= 3) {
     f_v3AndBelowProducerId = r.int64()
+  } else {
+    f_v3AndBelowProducerId = 0
   }
-  let f_v3AndBelowProducerEpoch: number = 0
+  let f_v3AndBelowProducerEpoch: number
   if (version <= 3) {
     f_v3AndBelowProducerEpoch = r.int16()
+  } else {
+    f_v3AndBelowProducerEpoch = 0
   }
-  let f_v3AndBelowTopics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[] = []
+  let f_v3AndBelowTopics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[]
   if (version <= 3) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -80,6 +88,8 @@ function read_AddPartitionsToTxnRequest(r: Reader, version: number): AddPartitio
       }
       f_v3AndBelowTopics = a5
     }
+  } else {
+    f_v3AndBelowTopics = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -96,7 +106,7 @@ function write_AddPartitionsToTxnRequest(w: Writer, version: number, m: AddParti
       write_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(w, version, e9)
     }
   } else {
-    if (!(m.transactions == null || m.transactions.length === 0)) throw new EncodeError('field Transactions cannot be sent in version ' + version)
+    if (!(m.transactions == null || (m.transactions.length === 0))) throw new EncodeError('field Transactions cannot be sent in version ' + version)
   }
   if (version <= 3) {
     if (flex) w.compactString((m.v3AndBelowTransactionalId ?? ""))
@@ -121,7 +131,7 @@ function write_AddPartitionsToTxnRequest(w: Writer, version: number, m: AddParti
       write_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(w, version, e11)
     }
   } else {
-    if (!(m.v3AndBelowTopics == null || m.v3AndBelowTopics.length === 0)) throw new EncodeError('field V3AndBelowTopics cannot be sent in version ' + version)
+    if (!(m.v3AndBelowTopics == null || (m.v3AndBelowTopics.length === 0))) throw new EncodeError('field V3AndBelowTopics cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -130,23 +140,31 @@ function write_AddPartitionsToTxnRequest(w: Writer, version: number, m: AddParti
 
 function read_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(r: Reader, version: number): AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction {
   const flex = version >= 3
-  let f_transactionalId: string = ""
+  let f_transactionalId: string
   if (version >= 4) {
     f_transactionalId = (flex ? r.compactString() : r.string())
+  } else {
+    f_transactionalId = ""
   }
-  let f_producerId: number = 0
+  let f_producerId: number
   if (version >= 4) {
     f_producerId = r.int64()
+  } else {
+    f_producerId = 0
   }
-  let f_producerEpoch: number = 0
+  let f_producerEpoch: number
   if (version >= 4) {
     f_producerEpoch = r.int16()
+  } else {
+    f_producerEpoch = 0
   }
-  let f_verifyOnly: boolean = false
+  let f_verifyOnly: boolean
   if (version >= 4) {
     f_verifyOnly = r.bool()
+  } else {
+    f_verifyOnly = false
   }
-  let f_topics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[] = []
+  let f_topics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[]
   if (version >= 4) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -160,6 +178,8 @@ function read_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(r: Reader,
       }
       f_topics = a13
     }
+  } else {
+    f_topics = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -197,7 +217,7 @@ function write_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(w: Writer
       write_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(w, version, e17)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -213,13 +233,13 @@ function isDefault_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(m: Ad
     (m.producerId === undefined || m.producerId === 0) &&
     (m.producerEpoch === undefined || m.producerEpoch === 0) &&
     (m.verifyOnly === undefined || m.verifyOnly === false) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnRequest.AddPartitionsToTxnTopic {
   const flex = version >= 3
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -258,7 +278,7 @@ function default_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(): AddPartiti
 
 function isDefault_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(m: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface AddPartitionsToTxnResponse {
@@ -295,11 +315,13 @@ export declare namespace AddPartitionsToTxnResponse {
 function read_AddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {
   const flex = version >= 3
   const f_throttleTimeMs: number = r.int32()
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 4) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_resultsByTransaction: AddPartitionsToTxnResponse.AddPartitionsToTxnResult[] = []
+  let f_resultsByTransaction: AddPartitionsToTxnResponse.AddPartitionsToTxnResult[]
   if (version >= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -313,8 +335,10 @@ function read_AddPartitionsToTxnResponse(r: Reader, version: number): AddPartiti
       }
       f_resultsByTransaction = a1
     }
+  } else {
+    f_resultsByTransaction = []
   }
-  let f_resultsByTopicV3AndBelow: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[] = []
+  let f_resultsByTopicV3AndBelow: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[]
   if (version <= 3) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -328,6 +352,8 @@ function read_AddPartitionsToTxnResponse(r: Reader, version: number): AddPartiti
       }
       f_resultsByTopicV3AndBelow = a5
     }
+  } else {
+    f_resultsByTopicV3AndBelow = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -348,7 +374,7 @@ function write_AddPartitionsToTxnResponse(w: Writer, version: number, m: AddPart
       write_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(w, version, e9)
     }
   } else {
-    if (!(m.resultsByTransaction == null || m.resultsByTransaction.length === 0)) throw new EncodeError('field ResultsByTransaction cannot be sent in version ' + version)
+    if (!(m.resultsByTransaction == null || (m.resultsByTransaction.length === 0))) throw new EncodeError('field ResultsByTransaction cannot be sent in version ' + version)
   }
   if (version <= 3) {
     const a10 = (m.resultsByTopicV3AndBelow ?? [])
@@ -357,7 +383,7 @@ function write_AddPartitionsToTxnResponse(w: Writer, version: number, m: AddPart
       write_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(w, version, e11)
     }
   } else {
-    if (!(m.resultsByTopicV3AndBelow == null || m.resultsByTopicV3AndBelow.length === 0)) throw new EncodeError('field ResultsByTopicV3AndBelow cannot be sent in version ' + version)
+    if (!(m.resultsByTopicV3AndBelow == null || (m.resultsByTopicV3AndBelow.length === 0))) throw new EncodeError('field ResultsByTopicV3AndBelow cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -366,11 +392,13 @@ function write_AddPartitionsToTxnResponse(w: Writer, version: number, m: AddPart
 
 function read_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(r: Reader, version: number): AddPartitionsToTxnResponse.AddPartitionsToTxnResult {
   const flex = version >= 3
-  let f_transactionalId: string = ""
+  let f_transactionalId: string
   if (version >= 4) {
     f_transactionalId = (flex ? r.compactString() : r.string())
+  } else {
+    f_transactionalId = ""
   }
-  let f_topicResults: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[] = []
+  let f_topicResults: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[]
   if (version >= 4) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -384,6 +412,8 @@ function read_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(r: Reader, ver
       }
       f_topicResults = a13
     }
+  } else {
+    f_topicResults = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -406,7 +436,7 @@ function write_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(w: Writer, ve
       write_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(w, version, e17)
     }
   } else {
-    if (!(m.topicResults == null || m.topicResults.length === 0)) throw new EncodeError('field TopicResults cannot be sent in version ' + version)
+    if (!(m.topicResults == null || (m.topicResults.length === 0))) throw new EncodeError('field TopicResults cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -419,13 +449,13 @@ function default_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(): AddParti
 
 function isDefault_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(m: AddPartitionsToTxnResponse.AddPartitionsToTxnResult): boolean {
   return (m.transactionalId === undefined || m.transactionalId === "") &&
-    (m.topicResults == null || m.topicResults.length === 0)
+    (m.topicResults == null || (m.topicResults.length === 0))
 }
 
 function read_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult {
   const flex = version >= 3
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_resultsByPartition: AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult[] = []
+  let f_resultsByPartition: AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field ResultsByPartition was null')
@@ -464,7 +494,7 @@ function default_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(): Add
 
 function isDefault_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(m: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.resultsByPartition == null || m.resultsByPartition.length === 0)
+    (m.resultsByPartition == null || (m.resultsByPartition.length === 0))
 }
 
 function read_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult {

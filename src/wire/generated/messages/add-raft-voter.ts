@@ -31,7 +31,7 @@ function read_AddRaftVoterRequest(r: Reader, version: number): AddRaftVoterReque
   const f_timeoutMs: number = r.int32()
   const f_voterId: number = r.int32()
   const f_voterDirectoryId: Uuid = r.uuid()
-  let f_listeners: AddRaftVoterRequest.Listener[] = []
+  let f_listeners: AddRaftVoterRequest.Listener[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Listeners was null')

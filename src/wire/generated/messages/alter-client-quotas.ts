@@ -35,7 +35,7 @@ export declare namespace AlterClientQuotasRequest {
 
 function read_AlterClientQuotasRequest(r: Reader, version: number): AlterClientQuotasRequest {
   const flex = version >= 1
-  let f_entries: AlterClientQuotasRequest.EntryData[] = []
+  let f_entries: AlterClientQuotasRequest.EntryData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Entries was null')
@@ -70,7 +70,7 @@ function write_AlterClientQuotasRequest(w: Writer, version: number, m: AlterClie
 
 function read_AlterClientQuotasRequest_EntryData(r: Reader, version: number): AlterClientQuotasRequest.EntryData {
   const flex = version >= 1
-  let f_entity: AlterClientQuotasRequest.EntityData[] = []
+  let f_entity: AlterClientQuotasRequest.EntityData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Entity was null')
@@ -83,7 +83,7 @@ function read_AlterClientQuotasRequest_EntryData(r: Reader, version: number): Al
     }
     f_entity = a7
   }
-  let f_ops: AlterClientQuotasRequest.OpData[] = []
+  let f_ops: AlterClientQuotasRequest.OpData[]
   const n10 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n10 < 0) {
     throw new DecodeError('non-nullable field Ops was null')
@@ -124,8 +124,8 @@ function default_AlterClientQuotasRequest_EntryData(): AlterClientQuotasRequest.
 }
 
 function isDefault_AlterClientQuotasRequest_EntryData(m: AlterClientQuotasRequest.EntryData): boolean {
-  return (m.entity == null || m.entity.length === 0) &&
-    (m.ops == null || m.ops.length === 0)
+  return (m.entity == null || (m.entity.length === 0)) &&
+    (m.ops == null || (m.ops.length === 0))
 }
 
 function read_AlterClientQuotasRequest_EntityData(r: Reader, version: number): AlterClientQuotasRequest.EntityData {
@@ -216,7 +216,7 @@ export declare namespace AlterClientQuotasResponse {
 function read_AlterClientQuotasResponse(r: Reader, version: number): AlterClientQuotasResponse {
   const flex = version >= 1
   const f_throttleTimeMs: number = r.int32()
-  let f_entries: AlterClientQuotasResponse.EntryData[] = []
+  let f_entries: AlterClientQuotasResponse.EntryData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Entries was null')
@@ -252,7 +252,7 @@ function read_AlterClientQuotasResponse_EntryData(r: Reader, version: number): A
   const flex = version >= 1
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_entity: AlterClientQuotasResponse.EntityData[] = []
+  let f_entity: AlterClientQuotasResponse.EntityData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Entity was null')
@@ -293,7 +293,7 @@ function default_AlterClientQuotasResponse_EntryData(): AlterClientQuotasRespons
 function isDefault_AlterClientQuotasResponse_EntryData(m: AlterClientQuotasResponse.EntryData): boolean {
   return (m.errorCode === undefined || m.errorCode === 0) &&
     (m.errorMessage === undefined || m.errorMessage === "") &&
-    (m.entity == null || m.entity.length === 0)
+    (m.entity == null || (m.entity.length === 0))
 }
 
 function read_AlterClientQuotasResponse_EntityData(r: Reader, version: number): AlterClientQuotasResponse.EntityData {

@@ -29,7 +29,7 @@ export declare namespace AlterConfigsRequest {
 
 function read_AlterConfigsRequest(r: Reader, version: number): AlterConfigsRequest {
   const flex = version >= 2
-  let f_resources: AlterConfigsRequest.AlterConfigsResource[] = []
+  let f_resources: AlterConfigsRequest.AlterConfigsResource[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Resources was null')
@@ -66,7 +66,7 @@ function read_AlterConfigsRequest_AlterConfigsResource(r: Reader, version: numbe
   const flex = version >= 2
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_configs: AlterConfigsRequest.AlterableConfig[] = []
+  let f_configs: AlterConfigsRequest.AlterableConfig[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Configs was null')
@@ -107,7 +107,7 @@ function default_AlterConfigsRequest_AlterConfigsResource(): AlterConfigsRequest
 function isDefault_AlterConfigsRequest_AlterConfigsResource(m: AlterConfigsRequest.AlterConfigsResource): boolean {
   return (m.resourceType === undefined || m.resourceType === 0) &&
     (m.resourceName === undefined || m.resourceName === "") &&
-    (m.configs == null || m.configs.length === 0)
+    (m.configs == null || (m.configs.length === 0))
 }
 
 function read_AlterConfigsRequest_AlterableConfig(r: Reader, version: number): AlterConfigsRequest.AlterableConfig {
@@ -162,7 +162,7 @@ export declare namespace AlterConfigsResponse {
 function read_AlterConfigsResponse(r: Reader, version: number): AlterConfigsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_responses: AlterConfigsResponse.AlterConfigsResourceResponse[] = []
+  let f_responses: AlterConfigsResponse.AlterConfigsResourceResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')

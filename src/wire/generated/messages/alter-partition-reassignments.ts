@@ -28,7 +28,7 @@ export declare namespace AlterPartitionReassignmentsRequest {
 function read_AlterPartitionReassignmentsRequest(r: Reader, version: number): AlterPartitionReassignmentsRequest {
   const flex = true
   const f_timeoutMs: number = r.int32()
-  let f_topics: AlterPartitionReassignmentsRequest.ReassignableTopic[] = []
+  let f_topics: AlterPartitionReassignmentsRequest.ReassignableTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -63,7 +63,7 @@ function write_AlterPartitionReassignmentsRequest(w: Writer, version: number, m:
 function read_AlterPartitionReassignmentsRequest_ReassignableTopic(r: Reader, version: number): AlterPartitionReassignmentsRequest.ReassignableTopic {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: AlterPartitionReassignmentsRequest.ReassignablePartition[] = []
+  let f_partitions: AlterPartitionReassignmentsRequest.ReassignablePartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -102,13 +102,13 @@ function default_AlterPartitionReassignmentsRequest_ReassignableTopic(): AlterPa
 
 function isDefault_AlterPartitionReassignmentsRequest_ReassignableTopic(m: AlterPartitionReassignmentsRequest.ReassignableTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AlterPartitionReassignmentsRequest_ReassignablePartition(r: Reader, version: number): AlterPartitionReassignmentsRequest.ReassignablePartition {
   const flex = true
   const f_partitionIndex: number = r.int32()
-  let f_replicas: number[] | null = null
+  let f_replicas: number[] | null
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     f_replicas = null
@@ -185,7 +185,7 @@ function read_AlterPartitionReassignmentsResponse(r: Reader, version: number): A
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_responses: AlterPartitionReassignmentsResponse.ReassignableTopicResponse[] = []
+  let f_responses: AlterPartitionReassignmentsResponse.ReassignableTopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -223,7 +223,7 @@ function write_AlterPartitionReassignmentsResponse(w: Writer, version: number, m
 function read_AlterPartitionReassignmentsResponse_ReassignableTopicResponse(r: Reader, version: number): AlterPartitionReassignmentsResponse.ReassignableTopicResponse {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: AlterPartitionReassignmentsResponse.ReassignablePartitionResponse[] = []
+  let f_partitions: AlterPartitionReassignmentsResponse.ReassignablePartitionResponse[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -262,7 +262,7 @@ function default_AlterPartitionReassignmentsResponse_ReassignableTopicResponse()
 
 function isDefault_AlterPartitionReassignmentsResponse_ReassignableTopicResponse(m: AlterPartitionReassignmentsResponse.ReassignableTopicResponse): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse(r: Reader, version: number): AlterPartitionReassignmentsResponse.ReassignablePartitionResponse {

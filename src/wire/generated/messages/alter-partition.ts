@@ -44,7 +44,7 @@ function read_AlterPartitionRequest(r: Reader, version: number): AlterPartitionR
   const flex = true
   const f_brokerId: number = r.int32()
   const f_brokerEpoch: number = r.int64()
-  let f_topics: AlterPartitionRequest.TopicData[] = []
+  let f_topics: AlterPartitionRequest.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -79,15 +79,19 @@ function write_AlterPartitionRequest(w: Writer, version: number, m: AlterPartiti
 
 function read_AlterPartitionRequest_TopicData(r: Reader, version: number): AlterPartitionRequest.TopicData {
   const flex = true
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version <= 1) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 2) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitions: AlterPartitionRequest.PartitionData[] = []
+  let f_partitions: AlterPartitionRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -132,14 +136,14 @@ function default_AlterPartitionRequest_TopicData(): AlterPartitionRequest.TopicD
 function isDefault_AlterPartitionRequest_TopicData(m: AlterPartitionRequest.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AlterPartitionRequest_PartitionData(r: Reader, version: number): AlterPartitionRequest.PartitionData {
   const flex = true
   const f_partitionIndex: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_newIsr: number[] = []
+  let f_newIsr: number[]
   if (version <= 2) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -153,8 +157,10 @@ function read_AlterPartitionRequest_PartitionData(r: Reader, version: number): A
       }
       f_newIsr = a13
     }
+  } else {
+    f_newIsr = []
   }
-  let f_newIsrWithEpochs: AlterPartitionRequest.BrokerState[] = []
+  let f_newIsrWithEpochs: AlterPartitionRequest.BrokerState[]
   if (version >= 3) {
     const n16 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n16 < 0) {
@@ -168,10 +174,14 @@ function read_AlterPartitionRequest_PartitionData(r: Reader, version: number): A
       }
       f_newIsrWithEpochs = a17
     }
+  } else {
+    f_newIsrWithEpochs = []
   }
-  let f_leaderRecoveryState: number = 0
+  let f_leaderRecoveryState: number
   if (version >= 1) {
     f_leaderRecoveryState = r.int8()
+  } else {
+    f_leaderRecoveryState = 0
   }
   const f_partitionEpoch: number = r.int32()
   if (flex) {
@@ -191,7 +201,7 @@ function write_AlterPartitionRequest_PartitionData(w: Writer, version: number, m
       w.int32(e21)
     }
   } else {
-    if (!(m.newIsr == null || m.newIsr.length === 0)) throw new EncodeError('field NewIsr cannot be sent in version ' + version)
+    if (!(m.newIsr == null || (m.newIsr.length === 0))) throw new EncodeError('field NewIsr cannot be sent in version ' + version)
   }
   if (version >= 3) {
     const a22 = (m.newIsrWithEpochs ?? [])
@@ -200,7 +210,7 @@ function write_AlterPartitionRequest_PartitionData(w: Writer, version: number, m
       write_AlterPartitionRequest_BrokerState(w, version, e23)
     }
   } else {
-    if (!(m.newIsrWithEpochs == null || m.newIsrWithEpochs.length === 0)) throw new EncodeError('field NewIsrWithEpochs cannot be sent in version ' + version)
+    if (!(m.newIsrWithEpochs == null || (m.newIsrWithEpochs.length === 0))) throw new EncodeError('field NewIsrWithEpochs cannot be sent in version ' + version)
   }
   if (version >= 1) {
     w.int8((m.leaderRecoveryState ?? 0))
@@ -220,21 +230,25 @@ function default_AlterPartitionRequest_PartitionData(): AlterPartitionRequest.Pa
 function isDefault_AlterPartitionRequest_PartitionData(m: AlterPartitionRequest.PartitionData): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
-    (m.newIsr == null || m.newIsr.length === 0) &&
-    (m.newIsrWithEpochs == null || m.newIsrWithEpochs.length === 0) &&
+    (m.newIsr == null || (m.newIsr.length === 0)) &&
+    (m.newIsrWithEpochs == null || (m.newIsrWithEpochs.length === 0)) &&
     (m.leaderRecoveryState === undefined || m.leaderRecoveryState === 0) &&
     (m.partitionEpoch === undefined || m.partitionEpoch === 0)
 }
 
 function read_AlterPartitionRequest_BrokerState(r: Reader, version: number): AlterPartitionRequest.BrokerState {
   const flex = true
-  let f_brokerId: number = 0
+  let f_brokerId: number
   if (version >= 3) {
     f_brokerId = r.int32()
+  } else {
+    f_brokerId = 0
   }
-  let f_brokerEpoch: number = -1
+  let f_brokerEpoch: number
   if (version >= 3) {
     f_brokerEpoch = r.int64()
+  } else {
+    f_brokerEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -305,7 +319,7 @@ function read_AlterPartitionResponse(r: Reader, version: number): AlterPartition
   const flex = true
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_topics: AlterPartitionResponse.TopicData[] = []
+  let f_topics: AlterPartitionResponse.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -340,15 +354,19 @@ function write_AlterPartitionResponse(w: Writer, version: number, m: AlterPartit
 
 function read_AlterPartitionResponse_TopicData(r: Reader, version: number): AlterPartitionResponse.TopicData {
   const flex = true
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version <= 1) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 2) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitions: AlterPartitionResponse.PartitionData[] = []
+  let f_partitions: AlterPartitionResponse.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -393,7 +411,7 @@ function default_AlterPartitionResponse_TopicData(): AlterPartitionResponse.Topi
 function isDefault_AlterPartitionResponse_TopicData(m: AlterPartitionResponse.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AlterPartitionResponse_PartitionData(r: Reader, version: number): AlterPartitionResponse.PartitionData {
@@ -402,7 +420,7 @@ function read_AlterPartitionResponse_PartitionData(r: Reader, version: number): 
   const f_errorCode: number = r.int16()
   const f_leaderId: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_isr: number[] = []
+  let f_isr: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Isr was null')
@@ -415,9 +433,11 @@ function read_AlterPartitionResponse_PartitionData(r: Reader, version: number): 
     }
     f_isr = a13
   }
-  let f_leaderRecoveryState: number = 0
+  let f_leaderRecoveryState: number
   if (version >= 1) {
     f_leaderRecoveryState = r.int8()
+  } else {
+    f_leaderRecoveryState = 0
   }
   const f_partitionEpoch: number = r.int32()
   if (flex) {
@@ -455,7 +475,7 @@ function isDefault_AlterPartitionResponse_PartitionData(m: AlterPartitionRespons
     (m.errorCode === undefined || m.errorCode === 0) &&
     (m.leaderId === undefined || m.leaderId === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
-    (m.isr == null || m.isr.length === 0) &&
+    (m.isr == null || (m.isr.length === 0)) &&
     (m.leaderRecoveryState === undefined || m.leaderRecoveryState === 0) &&
     (m.partitionEpoch === undefined || m.partitionEpoch === 0)
 }

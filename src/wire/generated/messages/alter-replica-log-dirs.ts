@@ -25,7 +25,7 @@ export declare namespace AlterReplicaLogDirsRequest {
 
 function read_AlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplicaLogDirsRequest {
   const flex = version >= 2
-  let f_dirs: AlterReplicaLogDirsRequest.AlterReplicaLogDir[] = []
+  let f_dirs: AlterReplicaLogDirsRequest.AlterReplicaLogDir[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Dirs was null')
@@ -59,7 +59,7 @@ function write_AlterReplicaLogDirsRequest(w: Writer, version: number, m: AlterRe
 function read_AlterReplicaLogDirsRequest_AlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDirsRequest.AlterReplicaLogDir {
   const flex = version >= 2
   const f_path: string = (flex ? r.compactString() : r.string())
-  let f_topics: AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic[] = []
+  let f_topics: AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -98,13 +98,13 @@ function default_AlterReplicaLogDirsRequest_AlterReplicaLogDir(): AlterReplicaLo
 
 function isDefault_AlterReplicaLogDirsRequest_AlterReplicaLogDir(m: AlterReplicaLogDirsRequest.AlterReplicaLogDir): boolean {
   return (m.path === undefined || m.path === "") &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic(r: Reader, version: number): AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic {
   const flex = version >= 2
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -143,7 +143,7 @@ function default_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic(): AlterRepl
 
 function isDefault_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic(m: AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface AlterReplicaLogDirsResponse {
@@ -170,7 +170,7 @@ export declare namespace AlterReplicaLogDirsResponse {
 function read_AlterReplicaLogDirsResponse(r: Reader, version: number): AlterReplicaLogDirsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_results: AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult[] = []
+  let f_results: AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -205,7 +205,7 @@ function write_AlterReplicaLogDirsResponse(w: Writer, version: number, m: AlterR
 function read_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult(r: Reader, version: number): AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult {
   const flex = version >= 2
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult[] = []
+  let f_partitions: AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -244,7 +244,7 @@ function default_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult(): Al
 
 function isDefault_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult(m: AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult(r: Reader, version: number): AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult {

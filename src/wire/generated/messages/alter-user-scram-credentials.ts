@@ -35,7 +35,7 @@ export declare namespace AlterUserScramCredentialsRequest {
 
 function read_AlterUserScramCredentialsRequest(r: Reader, version: number): AlterUserScramCredentialsRequest {
   const flex = true
-  let f_deletions: AlterUserScramCredentialsRequest.ScramCredentialDeletion[] = []
+  let f_deletions: AlterUserScramCredentialsRequest.ScramCredentialDeletion[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Deletions was null')
@@ -48,7 +48,7 @@ function read_AlterUserScramCredentialsRequest(r: Reader, version: number): Alte
     }
     f_deletions = a1
   }
-  let f_upsertions: AlterUserScramCredentialsRequest.ScramCredentialUpsertion[] = []
+  let f_upsertions: AlterUserScramCredentialsRequest.ScramCredentialUpsertion[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Upsertions was null')
@@ -149,8 +149,8 @@ function isDefault_AlterUserScramCredentialsRequest_ScramCredentialUpsertion(m: 
   return (m.name === undefined || m.name === "") &&
     (m.mechanism === undefined || m.mechanism === 0) &&
     (m.iterations === undefined || m.iterations === 0) &&
-    (m.salt == null || m.salt.length === 0) &&
-    (m.saltedPassword == null || m.saltedPassword.length === 0)
+    (m.salt == null || (m.salt.length === 0)) &&
+    (m.saltedPassword == null || (m.saltedPassword.length === 0))
 }
 
 export interface AlterUserScramCredentialsResponse {
@@ -173,7 +173,7 @@ export declare namespace AlterUserScramCredentialsResponse {
 function read_AlterUserScramCredentialsResponse(r: Reader, version: number): AlterUserScramCredentialsResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_results: AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult[] = []
+  let f_results: AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')

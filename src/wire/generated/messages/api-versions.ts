@@ -13,13 +13,17 @@ export interface ApiVersionsRequest {
 
 function read_ApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
   const flex = version >= 3
-  let f_clientSoftwareName: string = ""
+  let f_clientSoftwareName: string
   if (version >= 3) {
     f_clientSoftwareName = (flex ? r.compactString() : r.string())
+  } else {
+    f_clientSoftwareName = ""
   }
-  let f_clientSoftwareVersion: string = ""
+  let f_clientSoftwareVersion: string
   if (version >= 3) {
     f_clientSoftwareVersion = (flex ? r.compactString() : r.string())
+  } else {
+    f_clientSoftwareVersion = ""
   }
   if (flex) {
     r.skipTaggedFields()
@@ -88,7 +92,7 @@ export declare namespace ApiVersionsResponse {
 function read_ApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
   const flex = version >= 3
   const f_errorCode: number = r.int16()
-  let f_apiKeys: ApiVersionsResponse.ApiVersion[] = []
+  let f_apiKeys: ApiVersionsResponse.ApiVersion[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field ApiKeys was null')
@@ -101,9 +105,11 @@ function read_ApiVersionsResponse(r: Reader, version: number): ApiVersionsRespon
     }
     f_apiKeys = a1
   }
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   let f_supportedFeatures: ApiVersionsResponse.SupportedFeatureKey[] = []
   let f_finalizedFeaturesEpoch: number = -1
@@ -192,11 +198,11 @@ function write_ApiVersionsResponse(w: Writer, version: number, m: ApiVersionsRes
   }
   if (flex) {
     let tags = 0
-    const t_supportedFeatures = version >= 3 && !(m.supportedFeatures == null || m.supportedFeatures.length === 0)
+    const t_supportedFeatures = version >= 3 && !(m.supportedFeatures == null || (m.supportedFeatures.length === 0))
     if (t_supportedFeatures) tags++
     const t_finalizedFeaturesEpoch = version >= 3 && !(m.finalizedFeaturesEpoch === undefined || m.finalizedFeaturesEpoch === -1)
     if (t_finalizedFeaturesEpoch) tags++
-    const t_finalizedFeatures = version >= 3 && !(m.finalizedFeatures == null || m.finalizedFeatures.length === 0)
+    const t_finalizedFeatures = version >= 3 && !(m.finalizedFeatures == null || (m.finalizedFeatures.length === 0))
     if (t_finalizedFeatures) tags++
     const t_zkMigrationReady = version >= 3 && !(m.zkMigrationReady === undefined || m.zkMigrationReady === false)
     if (t_zkMigrationReady) tags++
@@ -273,17 +279,23 @@ function isDefault_ApiVersionsResponse_ApiVersion(m: ApiVersionsResponse.ApiVers
 
 function read_ApiVersionsResponse_SupportedFeatureKey(r: Reader, version: number): ApiVersionsResponse.SupportedFeatureKey {
   const flex = version >= 3
-  let f_name: string = ""
+  let f_name: string
   if (version >= 3) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_minVersion: number = 0
+  let f_minVersion: number
   if (version >= 3) {
     f_minVersion = r.int16()
+  } else {
+    f_minVersion = 0
   }
-  let f_maxVersion: number = 0
+  let f_maxVersion: number
   if (version >= 3) {
     f_maxVersion = r.int16()
+  } else {
+    f_maxVersion = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -326,17 +338,23 @@ function isDefault_ApiVersionsResponse_SupportedFeatureKey(m: ApiVersionsRespons
 
 function read_ApiVersionsResponse_FinalizedFeatureKey(r: Reader, version: number): ApiVersionsResponse.FinalizedFeatureKey {
   const flex = version >= 3
-  let f_name: string = ""
+  let f_name: string
   if (version >= 3) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_maxVersionLevel: number = 0
+  let f_maxVersionLevel: number
   if (version >= 3) {
     f_maxVersionLevel = r.int16()
+  } else {
+    f_maxVersionLevel = 0
   }
-  let f_minVersionLevel: number = 0
+  let f_minVersionLevel: number
   if (version >= 3) {
     f_minVersionLevel = r.int16()
+  } else {
+    f_minVersionLevel = 0
   }
   if (flex) {
     r.skipTaggedFields()

@@ -32,7 +32,7 @@ function read_AssignReplicasToDirsRequest(r: Reader, version: number): AssignRep
   const flex = true
   const f_brokerId: number = r.int32()
   const f_brokerEpoch: number = r.int64()
-  let f_directories: AssignReplicasToDirsRequest.DirectoryData[] = []
+  let f_directories: AssignReplicasToDirsRequest.DirectoryData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Directories was null')
@@ -68,7 +68,7 @@ function write_AssignReplicasToDirsRequest(w: Writer, version: number, m: Assign
 function read_AssignReplicasToDirsRequest_DirectoryData(r: Reader, version: number): AssignReplicasToDirsRequest.DirectoryData {
   const flex = true
   const f_id: Uuid = r.uuid()
-  let f_topics: AssignReplicasToDirsRequest.TopicData[] = []
+  let f_topics: AssignReplicasToDirsRequest.TopicData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -106,13 +106,13 @@ function default_AssignReplicasToDirsRequest_DirectoryData(): AssignReplicasToDi
 
 function isDefault_AssignReplicasToDirsRequest_DirectoryData(m: AssignReplicasToDirsRequest.DirectoryData): boolean {
   return (m.id === undefined || m.id === ZERO_UUID) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_AssignReplicasToDirsRequest_TopicData(r: Reader, version: number): AssignReplicasToDirsRequest.TopicData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: AssignReplicasToDirsRequest.PartitionData[] = []
+  let f_partitions: AssignReplicasToDirsRequest.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -150,7 +150,7 @@ function default_AssignReplicasToDirsRequest_TopicData(): AssignReplicasToDirsRe
 
 function isDefault_AssignReplicasToDirsRequest_TopicData(m: AssignReplicasToDirsRequest.TopicData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AssignReplicasToDirsRequest_PartitionData(r: Reader, version: number): AssignReplicasToDirsRequest.PartitionData {
@@ -208,7 +208,7 @@ function read_AssignReplicasToDirsResponse(r: Reader, version: number): AssignRe
   const flex = true
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_directories: AssignReplicasToDirsResponse.DirectoryData[] = []
+  let f_directories: AssignReplicasToDirsResponse.DirectoryData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Directories was null')
@@ -244,7 +244,7 @@ function write_AssignReplicasToDirsResponse(w: Writer, version: number, m: Assig
 function read_AssignReplicasToDirsResponse_DirectoryData(r: Reader, version: number): AssignReplicasToDirsResponse.DirectoryData {
   const flex = true
   const f_id: Uuid = r.uuid()
-  let f_topics: AssignReplicasToDirsResponse.TopicData[] = []
+  let f_topics: AssignReplicasToDirsResponse.TopicData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -282,13 +282,13 @@ function default_AssignReplicasToDirsResponse_DirectoryData(): AssignReplicasToD
 
 function isDefault_AssignReplicasToDirsResponse_DirectoryData(m: AssignReplicasToDirsResponse.DirectoryData): boolean {
   return (m.id === undefined || m.id === ZERO_UUID) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_AssignReplicasToDirsResponse_TopicData(r: Reader, version: number): AssignReplicasToDirsResponse.TopicData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: AssignReplicasToDirsResponse.PartitionData[] = []
+  let f_partitions: AssignReplicasToDirsResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -326,7 +326,7 @@ function default_AssignReplicasToDirsResponse_TopicData(): AssignReplicasToDirsR
 
 function isDefault_AssignReplicasToDirsResponse_TopicData(m: AssignReplicasToDirsResponse.TopicData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_AssignReplicasToDirsResponse_PartitionData(r: Reader, version: number): AssignReplicasToDirsResponse.PartitionData {

@@ -41,11 +41,13 @@ export declare namespace BeginQuorumEpochRequest {
 function read_BeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
   const flex = version >= 1
   const f_clusterId: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_voterId: number = -1
+  let f_voterId: number
   if (version >= 1) {
     f_voterId = r.int32()
+  } else {
+    f_voterId = -1
   }
-  let f_topics: BeginQuorumEpochRequest.TopicData[] = []
+  let f_topics: BeginQuorumEpochRequest.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -58,7 +60,7 @@ function read_BeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEp
     }
     f_topics = a1
   }
-  let f_leaderEndpoints: BeginQuorumEpochRequest.LeaderEndpoint[] = []
+  let f_leaderEndpoints: BeginQuorumEpochRequest.LeaderEndpoint[]
   if (version >= 1) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -72,6 +74,8 @@ function read_BeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEp
       }
       f_leaderEndpoints = a5
     }
+  } else {
+    f_leaderEndpoints = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -106,7 +110,7 @@ function write_BeginQuorumEpochRequest(w: Writer, version: number, m: BeginQuoru
 function read_BeginQuorumEpochRequest_TopicData(r: Reader, version: number): BeginQuorumEpochRequest.TopicData {
   const flex = version >= 1
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: BeginQuorumEpochRequest.PartitionData[] = []
+  let f_partitions: BeginQuorumEpochRequest.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -145,15 +149,17 @@ function default_BeginQuorumEpochRequest_TopicData(): BeginQuorumEpochRequest.To
 
 function isDefault_BeginQuorumEpochRequest_TopicData(m: BeginQuorumEpochRequest.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_BeginQuorumEpochRequest_PartitionData(r: Reader, version: number): BeginQuorumEpochRequest.PartitionData {
   const flex = version >= 1
   const f_partitionIndex: number = r.int32()
-  let f_voterDirectoryId: Uuid = ZERO_UUID
+  let f_voterDirectoryId: Uuid
   if (version >= 1) {
     f_voterDirectoryId = r.uuid()
+  } else {
+    f_voterDirectoryId = ZERO_UUID
   }
   const f_leaderId: number = r.int32()
   const f_leaderEpoch: number = r.int32()
@@ -189,17 +195,23 @@ function isDefault_BeginQuorumEpochRequest_PartitionData(m: BeginQuorumEpochRequ
 
 function read_BeginQuorumEpochRequest_LeaderEndpoint(r: Reader, version: number): BeginQuorumEpochRequest.LeaderEndpoint {
   const flex = version >= 1
-  let f_name: string = ""
+  let f_name: string
   if (version >= 1) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -276,7 +288,7 @@ export declare namespace BeginQuorumEpochResponse {
 function read_BeginQuorumEpochResponse(r: Reader, version: number): BeginQuorumEpochResponse {
   const flex = version >= 1
   const f_errorCode: number = r.int16()
-  let f_topics: BeginQuorumEpochResponse.TopicData[] = []
+  let f_topics: BeginQuorumEpochResponse.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -333,9 +345,10 @@ function write_BeginQuorumEpochResponse(w: Writer, version: number, m: BeginQuor
   for (const e9 of a8) {
     write_BeginQuorumEpochResponse_TopicData(w, version, e9)
   }
+  if (!(version >= 1)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -355,7 +368,7 @@ function write_BeginQuorumEpochResponse(w: Writer, version: number, m: BeginQuor
 function read_BeginQuorumEpochResponse_TopicData(r: Reader, version: number): BeginQuorumEpochResponse.TopicData {
   const flex = version >= 1
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: BeginQuorumEpochResponse.PartitionData[] = []
+  let f_partitions: BeginQuorumEpochResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -394,7 +407,7 @@ function default_BeginQuorumEpochResponse_TopicData(): BeginQuorumEpochResponse.
 
 function isDefault_BeginQuorumEpochResponse_TopicData(m: BeginQuorumEpochResponse.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_BeginQuorumEpochResponse_PartitionData(r: Reader, version: number): BeginQuorumEpochResponse.PartitionData {
@@ -433,17 +446,23 @@ function isDefault_BeginQuorumEpochResponse_PartitionData(m: BeginQuorumEpochRes
 
 function read_BeginQuorumEpochResponse_NodeEndpoint(r: Reader, version: number): BeginQuorumEpochResponse.NodeEndpoint {
   const flex = version >= 1
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 1) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()

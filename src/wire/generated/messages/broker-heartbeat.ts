@@ -69,9 +69,10 @@ function write_BrokerHeartbeatRequest(w: Writer, version: number, m: BrokerHeart
   w.int64((m.currentMetadataOffset ?? 0))
   w.bool((m.wantFence ?? false))
   w.bool((m.wantShutDown ?? false))
+  if (!(version >= 1)) if (!(m.offlineLogDirs == null || (m.offlineLogDirs.length === 0))) throw new EncodeError('field OfflineLogDirs cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_offlineLogDirs = version >= 1 && !(m.offlineLogDirs == null || m.offlineLogDirs.length === 0)
+    const t_offlineLogDirs = version >= 1 && !(m.offlineLogDirs == null || (m.offlineLogDirs.length === 0))
     if (t_offlineLogDirs) tags++
     w.uvarint(tags)
     if (t_offlineLogDirs) {

@@ -50,7 +50,7 @@ function read_BrokerRegistrationRequest(r: Reader, version: number): BrokerRegis
   const f_brokerId: number = r.int32()
   const f_clusterId: string = (flex ? r.compactString() : r.string())
   const f_incarnationId: Uuid = r.uuid()
-  let f_listeners: BrokerRegistrationRequest.Listener[] = []
+  let f_listeners: BrokerRegistrationRequest.Listener[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Listeners was null')
@@ -63,7 +63,7 @@ function read_BrokerRegistrationRequest(r: Reader, version: number): BrokerRegis
     }
     f_listeners = a1
   }
-  let f_features: BrokerRegistrationRequest.Feature[] = []
+  let f_features: BrokerRegistrationRequest.Feature[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Features was null')
@@ -77,11 +77,13 @@ function read_BrokerRegistrationRequest(r: Reader, version: number): BrokerRegis
     f_features = a5
   }
   const f_rack: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_isMigratingZkBroker: boolean = false
+  let f_isMigratingZkBroker: boolean
   if (version >= 1) {
     f_isMigratingZkBroker = r.bool()
+  } else {
+    f_isMigratingZkBroker = false
   }
-  let f_logDirs: Uuid[] = []
+  let f_logDirs: Uuid[]
   if (version >= 2) {
     const n8 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n8 < 0) {
@@ -95,10 +97,14 @@ function read_BrokerRegistrationRequest(r: Reader, version: number): BrokerRegis
       }
       f_logDirs = a9
     }
+  } else {
+    f_logDirs = []
   }
-  let f_previousBrokerEpoch: number = -1
+  let f_previousBrokerEpoch: number
   if (version >= 3) {
     f_previousBrokerEpoch = r.int64()
+  } else {
+    f_previousBrokerEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()

@@ -13,7 +13,7 @@ export interface ConsumerGroupDescribeRequest {
 
 function read_ConsumerGroupDescribeRequest(r: Reader, version: number): ConsumerGroupDescribeRequest {
   const flex = true
-  let f_groupIds: string[] = []
+  let f_groupIds: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field GroupIds was null')
@@ -113,7 +113,7 @@ export declare namespace ConsumerGroupDescribeResponse {
 function read_ConsumerGroupDescribeResponse(r: Reader, version: number): ConsumerGroupDescribeResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_groups: ConsumerGroupDescribeResponse.DescribedGroup[] = []
+  let f_groups: ConsumerGroupDescribeResponse.DescribedGroup[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Groups was null')
@@ -154,7 +154,7 @@ function read_ConsumerGroupDescribeResponse_DescribedGroup(r: Reader, version: n
   const f_groupEpoch: number = r.int32()
   const f_assignmentEpoch: number = r.int32()
   const f_assignorName: string = (flex ? r.compactString() : r.string())
-  let f_members: ConsumerGroupDescribeResponse.Member[] = []
+  let f_members: ConsumerGroupDescribeResponse.Member[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Members was null')
@@ -210,7 +210,7 @@ function isDefault_ConsumerGroupDescribeResponse_DescribedGroup(m: ConsumerGroup
     (m.groupEpoch === undefined || m.groupEpoch === 0) &&
     (m.assignmentEpoch === undefined || m.assignmentEpoch === 0) &&
     (m.assignorName === undefined || m.assignorName === "") &&
-    (m.members == null || m.members.length === 0) &&
+    (m.members == null || (m.members.length === 0)) &&
     (m.authorizedOperations === undefined || m.authorizedOperations === -2147483648)
 }
 
@@ -222,7 +222,7 @@ function read_ConsumerGroupDescribeResponse_Member(r: Reader, version: number): 
   const f_memberEpoch: number = r.int32()
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
-  let f_subscribedTopicNames: string[] = []
+  let f_subscribedTopicNames: string[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field SubscribedTopicNames was null')
@@ -236,9 +236,9 @@ function read_ConsumerGroupDescribeResponse_Member(r: Reader, version: number): 
     f_subscribedTopicNames = a13
   }
   const f_subscribedTopicRegex: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_assignment: ConsumerGroupDescribeResponse.Assignment = default_ConsumerGroupDescribeResponse_Assignment()
+  let f_assignment: ConsumerGroupDescribeResponse.Assignment
   f_assignment = read_ConsumerGroupDescribeResponse_Assignment(r, version)
-  let f_targetAssignment: ConsumerGroupDescribeResponse.Assignment = default_ConsumerGroupDescribeResponse_Assignment()
+  let f_targetAssignment: ConsumerGroupDescribeResponse.Assignment
   f_targetAssignment = read_ConsumerGroupDescribeResponse_Assignment(r, version)
   if (flex) {
     r.skipTaggedFields()
@@ -285,15 +285,15 @@ function isDefault_ConsumerGroupDescribeResponse_Member(m: ConsumerGroupDescribe
     (m.memberEpoch === undefined || m.memberEpoch === 0) &&
     (m.clientId === undefined || m.clientId === "") &&
     (m.clientHost === undefined || m.clientHost === "") &&
-    (m.subscribedTopicNames == null || m.subscribedTopicNames.length === 0) &&
+    (m.subscribedTopicNames == null || (m.subscribedTopicNames.length === 0)) &&
     (m.subscribedTopicRegex == null) &&
-    (m.assignment === undefined || isDefault_ConsumerGroupDescribeResponse_Assignment(m.assignment)) &&
-    (m.targetAssignment === undefined || isDefault_ConsumerGroupDescribeResponse_Assignment(m.targetAssignment))
+    (m.assignment == null || (isDefault_ConsumerGroupDescribeResponse_Assignment(m.assignment))) &&
+    (m.targetAssignment == null || (isDefault_ConsumerGroupDescribeResponse_Assignment(m.targetAssignment)))
 }
 
 function read_ConsumerGroupDescribeResponse_Assignment(r: Reader, version: number): ConsumerGroupDescribeResponse.Assignment {
   const flex = true
-  let f_topicPartitions: ConsumerGroupDescribeResponse.TopicPartitions[] = []
+  let f_topicPartitions: ConsumerGroupDescribeResponse.TopicPartitions[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -329,14 +329,14 @@ function default_ConsumerGroupDescribeResponse_Assignment(): ConsumerGroupDescri
 }
 
 function isDefault_ConsumerGroupDescribeResponse_Assignment(m: ConsumerGroupDescribeResponse.Assignment): boolean {
-  return (m.topicPartitions == null || m.topicPartitions.length === 0)
+  return (m.topicPartitions == null || (m.topicPartitions.length === 0))
 }
 
 function read_ConsumerGroupDescribeResponse_TopicPartitions(r: Reader, version: number): ConsumerGroupDescribeResponse.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n24 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -377,7 +377,7 @@ function default_ConsumerGroupDescribeResponse_TopicPartitions(): ConsumerGroupD
 function isDefault_ConsumerGroupDescribeResponse_TopicPartitions(m: ConsumerGroupDescribeResponse.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ConsumerGroupDescribeApi: ApiCodec<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {

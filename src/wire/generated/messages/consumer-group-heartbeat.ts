@@ -43,7 +43,7 @@ function read_ConsumerGroupHeartbeatRequest(r: Reader, version: number): Consume
   const f_instanceId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_rackId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_rebalanceTimeoutMs: number = r.int32()
-  let f_subscribedTopicNames: string[] | null = null
+  let f_subscribedTopicNames: string[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_subscribedTopicNames = null
@@ -56,12 +56,14 @@ function read_ConsumerGroupHeartbeatRequest(r: Reader, version: number): Consume
     }
     f_subscribedTopicNames = a1
   }
-  let f_subscribedTopicRegex: string | null = null
+  let f_subscribedTopicRegex: string | null
   if (version >= 1) {
     f_subscribedTopicRegex = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_subscribedTopicRegex = null
   }
   const f_serverAssignor: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_topicPartitions: ConsumerGroupHeartbeatRequest.TopicPartitions[] | null = null
+  let f_topicPartitions: ConsumerGroupHeartbeatRequest.TopicPartitions[] | null
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     f_topicPartitions = null
@@ -129,7 +131,7 @@ function write_ConsumerGroupHeartbeatRequest(w: Writer, version: number, m: Cons
 function read_ConsumerGroupHeartbeatRequest_TopicPartitions(r: Reader, version: number): ConsumerGroupHeartbeatRequest.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -167,7 +169,7 @@ function default_ConsumerGroupHeartbeatRequest_TopicPartitions(): ConsumerGroupH
 
 function isDefault_ConsumerGroupHeartbeatRequest_TopicPartitions(m: ConsumerGroupHeartbeatRequest.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface ConsumerGroupHeartbeatResponse {
@@ -207,7 +209,7 @@ function read_ConsumerGroupHeartbeatResponse(r: Reader, version: number): Consum
   const f_memberId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_memberEpoch: number = r.int32()
   const f_heartbeatIntervalMs: number = r.int32()
-  let f_assignment: ConsumerGroupHeartbeatResponse.Assignment | null = null
+  let f_assignment: ConsumerGroupHeartbeatResponse.Assignment | null
   f_assignment = r.int8() >= 0 ? read_ConsumerGroupHeartbeatResponse_Assignment(r, version) : null
   if (flex) {
     r.skipTaggedFields()
@@ -238,7 +240,7 @@ function write_ConsumerGroupHeartbeatResponse(w: Writer, version: number, m: Con
 
 function read_ConsumerGroupHeartbeatResponse_Assignment(r: Reader, version: number): ConsumerGroupHeartbeatResponse.Assignment {
   const flex = true
-  let f_topicPartitions: ConsumerGroupHeartbeatResponse.TopicPartitions[] = []
+  let f_topicPartitions: ConsumerGroupHeartbeatResponse.TopicPartitions[]
   const n1 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n1 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -274,13 +276,13 @@ function default_ConsumerGroupHeartbeatResponse_Assignment(): ConsumerGroupHeart
 }
 
 function isDefault_ConsumerGroupHeartbeatResponse_Assignment(m: ConsumerGroupHeartbeatResponse.Assignment): boolean {
-  return (m.topicPartitions == null || m.topicPartitions.length === 0)
+  return (m.topicPartitions == null || (m.topicPartitions.length === 0))
 }
 
 function read_ConsumerGroupHeartbeatResponse_TopicPartitions(r: Reader, version: number): ConsumerGroupHeartbeatResponse.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n7 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n7 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -318,7 +320,7 @@ function default_ConsumerGroupHeartbeatResponse_TopicPartitions(): ConsumerGroup
 
 function isDefault_ConsumerGroupHeartbeatResponse_TopicPartitions(m: ConsumerGroupHeartbeatResponse.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ConsumerGroupHeartbeatApi: ApiCodec<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {

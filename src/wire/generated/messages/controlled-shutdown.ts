@@ -14,9 +14,11 @@ export interface ControlledShutdownRequest {
 function read_ControlledShutdownRequest(r: Reader, version: number): ControlledShutdownRequest {
   const flex = version >= 3
   const f_brokerId: number = r.int32()
-  let f_brokerEpoch: number = -1
+  let f_brokerEpoch: number
   if (version >= 2) {
     f_brokerEpoch = r.int64()
+  } else {
+    f_brokerEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -53,7 +55,7 @@ export declare namespace ControlledShutdownResponse {
 function read_ControlledShutdownResponse(r: Reader, version: number): ControlledShutdownResponse {
   const flex = version >= 3
   const f_errorCode: number = r.int16()
-  let f_remainingPartitions: ControlledShutdownResponse.RemainingPartition[] = []
+  let f_remainingPartitions: ControlledShutdownResponse.RemainingPartition[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field RemainingPartitions was null')

@@ -42,7 +42,7 @@ function read_ControllerRegistrationRequest(r: Reader, version: number): Control
   const f_controllerId: number = r.int32()
   const f_incarnationId: Uuid = r.uuid()
   const f_zkMigrationReady: boolean = r.bool()
-  let f_listeners: ControllerRegistrationRequest.Listener[] = []
+  let f_listeners: ControllerRegistrationRequest.Listener[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Listeners was null')
@@ -55,7 +55,7 @@ function read_ControllerRegistrationRequest(r: Reader, version: number): Control
     }
     f_listeners = a1
   }
-  let f_features: ControllerRegistrationRequest.Feature[] = []
+  let f_features: ControllerRegistrationRequest.Feature[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Features was null')

@@ -29,7 +29,7 @@ export declare namespace CreateAclsRequest {
 
 function read_CreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
   const flex = version >= 2
-  let f_creations: CreateAclsRequest.AclCreation[] = []
+  let f_creations: CreateAclsRequest.AclCreation[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Creations was null')
@@ -64,9 +64,11 @@ function read_CreateAclsRequest_AclCreation(r: Reader, version: number): CreateA
   const flex = version >= 2
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_resourcePatternType: number = 3
+  let f_resourcePatternType: number
   if (version >= 1) {
     f_resourcePatternType = r.int8()
+  } else {
+    f_resourcePatternType = 3
   }
   const f_principal: string = (flex ? r.compactString() : r.string())
   const f_host: string = (flex ? r.compactString() : r.string())
@@ -131,7 +133,7 @@ export declare namespace CreateAclsResponse {
 function read_CreateAclsResponse(r: Reader, version: number): CreateAclsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_results: CreateAclsResponse.AclCreationResult[] = []
+  let f_results: CreateAclsResponse.AclCreationResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')

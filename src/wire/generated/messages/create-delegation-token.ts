@@ -27,15 +27,19 @@ export declare namespace CreateDelegationTokenRequest {
 
 function read_CreateDelegationTokenRequest(r: Reader, version: number): CreateDelegationTokenRequest {
   const flex = version >= 2
-  let f_ownerPrincipalType: string | null = ""
+  let f_ownerPrincipalType: string | null
   if (version >= 3) {
     f_ownerPrincipalType = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_ownerPrincipalType = ""
   }
-  let f_ownerPrincipalName: string | null = ""
+  let f_ownerPrincipalName: string | null
   if (version >= 3) {
     f_ownerPrincipalName = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_ownerPrincipalName = ""
   }
-  let f_renewers: CreateDelegationTokenRequest.CreatableRenewers[] = []
+  let f_renewers: CreateDelegationTokenRequest.CreatableRenewers[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Renewers was null')
@@ -140,13 +144,17 @@ function read_CreateDelegationTokenResponse(r: Reader, version: number): CreateD
   const f_errorCode: number = r.int16()
   const f_principalType: string = (flex ? r.compactString() : r.string())
   const f_principalName: string = (flex ? r.compactString() : r.string())
-  let f_tokenRequesterPrincipalType: string = ""
+  let f_tokenRequesterPrincipalType: string
   if (version >= 3) {
     f_tokenRequesterPrincipalType = (flex ? r.compactString() : r.string())
+  } else {
+    f_tokenRequesterPrincipalType = ""
   }
-  let f_tokenRequesterPrincipalName: string = ""
+  let f_tokenRequesterPrincipalName: string
   if (version >= 3) {
     f_tokenRequesterPrincipalName = (flex ? r.compactString() : r.string())
+  } else {
+    f_tokenRequesterPrincipalName = ""
   }
   const f_issueTimestampMs: number = r.int64()
   const f_expiryTimestampMs: number = r.int64()

@@ -29,7 +29,7 @@ export declare namespace CreatePartitionsRequest {
 
 function read_CreatePartitionsRequest(r: Reader, version: number): CreatePartitionsRequest {
   const flex = version >= 2
-  let f_topics: CreatePartitionsRequest.CreatePartitionsTopic[] = []
+  let f_topics: CreatePartitionsRequest.CreatePartitionsTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -68,7 +68,7 @@ function read_CreatePartitionsRequest_CreatePartitionsTopic(r: Reader, version: 
   const flex = version >= 2
   const f_name: string = (flex ? r.compactString() : r.string())
   const f_count: number = r.int32()
-  let f_assignments: CreatePartitionsRequest.CreatePartitionsAssignment[] | null = []
+  let f_assignments: CreatePartitionsRequest.CreatePartitionsAssignment[] | null
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     f_assignments = null
@@ -114,12 +114,12 @@ function default_CreatePartitionsRequest_CreatePartitionsTopic(): CreatePartitio
 function isDefault_CreatePartitionsRequest_CreatePartitionsTopic(m: CreatePartitionsRequest.CreatePartitionsTopic): boolean {
   return (m.name === undefined || m.name === "") &&
     (m.count === undefined || m.count === 0) &&
-    (m.assignments == null || m.assignments.length === 0)
+    (m.assignments === undefined || (m.assignments !== null && m.assignments.length === 0))
 }
 
 function read_CreatePartitionsRequest_CreatePartitionsAssignment(r: Reader, version: number): CreatePartitionsRequest.CreatePartitionsAssignment {
   const flex = version >= 2
-  let f_brokerIds: number[] = []
+  let f_brokerIds: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field BrokerIds was null')
@@ -155,7 +155,7 @@ function default_CreatePartitionsRequest_CreatePartitionsAssignment(): CreatePar
 }
 
 function isDefault_CreatePartitionsRequest_CreatePartitionsAssignment(m: CreatePartitionsRequest.CreatePartitionsAssignment): boolean {
-  return (m.brokerIds == null || m.brokerIds.length === 0)
+  return (m.brokerIds == null || (m.brokerIds.length === 0))
 }
 
 export interface CreatePartitionsResponse {
@@ -178,7 +178,7 @@ export declare namespace CreatePartitionsResponse {
 function read_CreatePartitionsResponse(r: Reader, version: number): CreatePartitionsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_results: CreatePartitionsResponse.CreatePartitionsTopicResult[] = []
+  let f_results: CreatePartitionsResponse.CreatePartitionsTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')

@@ -41,7 +41,7 @@ export declare namespace CreateTopicsRequest {
 
 function read_CreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
   const flex = version >= 5
-  let f_topics: CreateTopicsRequest.CreatableTopic[] = []
+  let f_topics: CreateTopicsRequest.CreatableTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -55,9 +55,11 @@ function read_CreateTopicsRequest(r: Reader, version: number): CreateTopicsReque
     f_topics = a1
   }
   const f_timeoutMs: number = r.int32()
-  let f_validateOnly: boolean = false
+  let f_validateOnly: boolean
   if (version >= 1) {
     f_validateOnly = r.bool()
+  } else {
+    f_validateOnly = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -88,7 +90,7 @@ function read_CreateTopicsRequest_CreatableTopic(r: Reader, version: number): Cr
   const f_name: string = (flex ? r.compactString() : r.string())
   const f_numPartitions: number = r.int32()
   const f_replicationFactor: number = r.int16()
-  let f_assignments: CreateTopicsRequest.CreatableReplicaAssignment[] = []
+  let f_assignments: CreateTopicsRequest.CreatableReplicaAssignment[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Assignments was null')
@@ -101,7 +103,7 @@ function read_CreateTopicsRequest_CreatableTopic(r: Reader, version: number): Cr
     }
     f_assignments = a7
   }
-  let f_configs: CreateTopicsRequest.CreatableTopicConfig[] = []
+  let f_configs: CreateTopicsRequest.CreatableTopicConfig[]
   const n10 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n10 < 0) {
     throw new DecodeError('non-nullable field Configs was null')
@@ -149,14 +151,14 @@ function isDefault_CreateTopicsRequest_CreatableTopic(m: CreateTopicsRequest.Cre
   return (m.name === undefined || m.name === "") &&
     (m.numPartitions === undefined || m.numPartitions === 0) &&
     (m.replicationFactor === undefined || m.replicationFactor === 0) &&
-    (m.assignments == null || m.assignments.length === 0) &&
-    (m.configs == null || m.configs.length === 0)
+    (m.assignments == null || (m.assignments.length === 0)) &&
+    (m.configs == null || (m.configs.length === 0))
 }
 
 function read_CreateTopicsRequest_CreatableReplicaAssignment(r: Reader, version: number): CreateTopicsRequest.CreatableReplicaAssignment {
   const flex = version >= 5
   const f_partitionIndex: number = r.int32()
-  let f_brokerIds: number[] = []
+  let f_brokerIds: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field BrokerIds was null')
@@ -194,7 +196,7 @@ function default_CreateTopicsRequest_CreatableReplicaAssignment(): CreateTopicsR
 
 function isDefault_CreateTopicsRequest_CreatableReplicaAssignment(m: CreateTopicsRequest.CreatableReplicaAssignment): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
-    (m.brokerIds == null || m.brokerIds.length === 0)
+    (m.brokerIds == null || (m.brokerIds.length === 0))
 }
 
 function read_CreateTopicsRequest_CreatableTopicConfig(r: Reader, version: number): CreateTopicsRequest.CreatableTopicConfig {
@@ -268,11 +270,13 @@ export declare namespace CreateTopicsResponse {
 
 function read_CreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
   const flex = version >= 5
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 2) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_topics: CreateTopicsResponse.CreatableTopicResult[] = []
+  let f_topics: CreateTopicsResponse.CreatableTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -309,25 +313,33 @@ function write_CreateTopicsResponse(w: Writer, version: number, m: CreateTopicsR
 function read_CreateTopicsResponse_CreatableTopicResult(r: Reader, version: number): CreateTopicsResponse.CreatableTopicResult {
   const flex = version >= 5
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 7) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
   const f_errorCode: number = r.int16()
-  let f_errorMessage: string | null = ""
+  let f_errorMessage: string | null
   if (version >= 1) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = ""
   }
   let f_topicConfigErrorCode: number = 0
-  let f_numPartitions: number = -1
+  let f_numPartitions: number
   if (version >= 5) {
     f_numPartitions = r.int32()
+  } else {
+    f_numPartitions = -1
   }
-  let f_replicationFactor: number = -1
+  let f_replicationFactor: number
   if (version >= 5) {
     f_replicationFactor = r.int16()
+  } else {
+    f_replicationFactor = -1
   }
-  let f_configs: CreateTopicsResponse.CreatableTopicConfigs[] | null = []
+  let f_configs: CreateTopicsResponse.CreatableTopicConfigs[] | null
   if (version >= 5) {
     const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n6 < 0) {
@@ -341,6 +353,8 @@ function read_CreateTopicsResponse_CreatableTopicResult(r: Reader, version: numb
       }
       f_configs = a7
     }
+  } else {
+    f_configs = []
   }
   if (flex) {
     let tags = r.uvarint()
@@ -423,30 +437,40 @@ function isDefault_CreateTopicsResponse_CreatableTopicResult(m: CreateTopicsResp
     (m.topicConfigErrorCode === undefined || m.topicConfigErrorCode === 0) &&
     (m.numPartitions === undefined || m.numPartitions === -1) &&
     (m.replicationFactor === undefined || m.replicationFactor === -1) &&
-    (m.configs == null || m.configs.length === 0)
+    (m.configs === undefined || (m.configs !== null && m.configs.length === 0))
 }
 
 function read_CreateTopicsResponse_CreatableTopicConfigs(r: Reader, version: number): CreateTopicsResponse.CreatableTopicConfigs {
   const flex = version >= 5
-  let f_name: string = ""
+  let f_name: string
   if (version >= 5) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_value: string | null = ""
+  let f_value: string | null
   if (version >= 5) {
     f_value = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_value = ""
   }
-  let f_readOnly: boolean = false
+  let f_readOnly: boolean
   if (version >= 5) {
     f_readOnly = r.bool()
+  } else {
+    f_readOnly = false
   }
-  let f_configSource: number = -1
+  let f_configSource: number
   if (version >= 5) {
     f_configSource = r.int8()
+  } else {
+    f_configSource = -1
   }
-  let f_isSensitive: boolean = false
+  let f_isSensitive: boolean
   if (version >= 5) {
     f_isSensitive = r.bool()
+  } else {
+    f_isSensitive = false
   }
   if (flex) {
     r.skipTaggedFields()

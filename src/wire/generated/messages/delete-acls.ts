@@ -29,7 +29,7 @@ export declare namespace DeleteAclsRequest {
 
 function read_DeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
   const flex = version >= 2
-  let f_filters: DeleteAclsRequest.DeleteAclsFilter[] = []
+  let f_filters: DeleteAclsRequest.DeleteAclsFilter[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Filters was null')
@@ -64,9 +64,11 @@ function read_DeleteAclsRequest_DeleteAclsFilter(r: Reader, version: number): De
   const flex = version >= 2
   const f_resourceTypeFilter: number = r.int8()
   const f_resourceNameFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_patternTypeFilter: number = 3
+  let f_patternTypeFilter: number
   if (version >= 1) {
     f_patternTypeFilter = r.int8()
+  } else {
+    f_patternTypeFilter = 3
   }
   const f_principalFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_hostFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
@@ -153,7 +155,7 @@ export declare namespace DeleteAclsResponse {
 function read_DeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_filterResults: DeleteAclsResponse.DeleteAclsFilterResult[] = []
+  let f_filterResults: DeleteAclsResponse.DeleteAclsFilterResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field FilterResults was null')
@@ -189,7 +191,7 @@ function read_DeleteAclsResponse_DeleteAclsFilterResult(r: Reader, version: numb
   const flex = version >= 2
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_matchingAcls: DeleteAclsResponse.DeleteAclsMatchingAcl[] = []
+  let f_matchingAcls: DeleteAclsResponse.DeleteAclsMatchingAcl[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field MatchingAcls was null')
@@ -230,7 +232,7 @@ function default_DeleteAclsResponse_DeleteAclsFilterResult(): DeleteAclsResponse
 function isDefault_DeleteAclsResponse_DeleteAclsFilterResult(m: DeleteAclsResponse.DeleteAclsFilterResult): boolean {
   return (m.errorCode === undefined || m.errorCode === 0) &&
     (m.errorMessage === undefined || m.errorMessage === "") &&
-    (m.matchingAcls == null || m.matchingAcls.length === 0)
+    (m.matchingAcls == null || (m.matchingAcls.length === 0))
 }
 
 function read_DeleteAclsResponse_DeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsResponse.DeleteAclsMatchingAcl {
@@ -239,9 +241,11 @@ function read_DeleteAclsResponse_DeleteAclsMatchingAcl(r: Reader, version: numbe
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_patternType: number = 3
+  let f_patternType: number
   if (version >= 1) {
     f_patternType = r.int8()
+  } else {
+    f_patternType = 3
   }
   const f_principal: string = (flex ? r.compactString() : r.string())
   const f_host: string = (flex ? r.compactString() : r.string())

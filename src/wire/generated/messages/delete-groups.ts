@@ -11,7 +11,7 @@ export interface DeleteGroupsRequest {
 
 function read_DeleteGroupsRequest(r: Reader, version: number): DeleteGroupsRequest {
   const flex = version >= 2
-  let f_groupsNames: string[] = []
+  let f_groupsNames: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field GroupsNames was null')
@@ -61,7 +61,7 @@ export declare namespace DeleteGroupsResponse {
 function read_DeleteGroupsResponse(r: Reader, version: number): DeleteGroupsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_results: DeleteGroupsResponse.DeletableGroupResult[] = []
+  let f_results: DeleteGroupsResponse.DeletableGroupResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')

@@ -27,7 +27,7 @@ export declare namespace DeleteRecordsRequest {
 
 function read_DeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequest {
   const flex = version >= 2
-  let f_topics: DeleteRecordsRequest.DeleteRecordsTopic[] = []
+  let f_topics: DeleteRecordsRequest.DeleteRecordsTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -63,7 +63,7 @@ function write_DeleteRecordsRequest(w: Writer, version: number, m: DeleteRecords
 function read_DeleteRecordsRequest_DeleteRecordsTopic(r: Reader, version: number): DeleteRecordsRequest.DeleteRecordsTopic {
   const flex = version >= 2
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DeleteRecordsRequest.DeleteRecordsPartition[] = []
+  let f_partitions: DeleteRecordsRequest.DeleteRecordsPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -102,7 +102,7 @@ function default_DeleteRecordsRequest_DeleteRecordsTopic(): DeleteRecordsRequest
 
 function isDefault_DeleteRecordsRequest_DeleteRecordsTopic(m: DeleteRecordsRequest.DeleteRecordsTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DeleteRecordsRequest_DeleteRecordsPartition(r: Reader, version: number): DeleteRecordsRequest.DeleteRecordsPartition {
@@ -159,7 +159,7 @@ export declare namespace DeleteRecordsResponse {
 function read_DeleteRecordsResponse(r: Reader, version: number): DeleteRecordsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_topics: DeleteRecordsResponse.DeleteRecordsTopicResult[] = []
+  let f_topics: DeleteRecordsResponse.DeleteRecordsTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -194,7 +194,7 @@ function write_DeleteRecordsResponse(w: Writer, version: number, m: DeleteRecord
 function read_DeleteRecordsResponse_DeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsResponse.DeleteRecordsTopicResult {
   const flex = version >= 2
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DeleteRecordsResponse.DeleteRecordsPartitionResult[] = []
+  let f_partitions: DeleteRecordsResponse.DeleteRecordsPartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -233,7 +233,7 @@ function default_DeleteRecordsResponse_DeleteRecordsTopicResult(): DeleteRecords
 
 function isDefault_DeleteRecordsResponse_DeleteRecordsTopicResult(m: DeleteRecordsResponse.DeleteRecordsTopicResult): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DeleteRecordsResponse_DeleteRecordsPartitionResult(r: Reader, version: number): DeleteRecordsResponse.DeleteRecordsPartitionResult {

@@ -26,7 +26,7 @@ export declare namespace DeleteShareGroupStateRequest {
 function read_DeleteShareGroupStateRequest(r: Reader, version: number): DeleteShareGroupStateRequest {
   const flex = true
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: DeleteShareGroupStateRequest.DeleteStateData[] = []
+  let f_topics: DeleteShareGroupStateRequest.DeleteStateData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -62,7 +62,7 @@ function write_DeleteShareGroupStateRequest(w: Writer, version: number, m: Delet
 function read_DeleteShareGroupStateRequest_DeleteStateData(r: Reader, version: number): DeleteShareGroupStateRequest.DeleteStateData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: DeleteShareGroupStateRequest.PartitionData[] = []
+  let f_partitions: DeleteShareGroupStateRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -100,7 +100,7 @@ function default_DeleteShareGroupStateRequest_DeleteStateData(): DeleteShareGrou
 
 function isDefault_DeleteShareGroupStateRequest_DeleteStateData(m: DeleteShareGroupStateRequest.DeleteStateData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DeleteShareGroupStateRequest_PartitionData(r: Reader, version: number): DeleteShareGroupStateRequest.PartitionData {
@@ -151,7 +151,7 @@ export declare namespace DeleteShareGroupStateResponse {
 
 function read_DeleteShareGroupStateResponse(r: Reader, version: number): DeleteShareGroupStateResponse {
   const flex = true
-  let f_results: DeleteShareGroupStateResponse.DeleteStateResult[] = []
+  let f_results: DeleteShareGroupStateResponse.DeleteStateResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -185,7 +185,7 @@ function write_DeleteShareGroupStateResponse(w: Writer, version: number, m: Dele
 function read_DeleteShareGroupStateResponse_DeleteStateResult(r: Reader, version: number): DeleteShareGroupStateResponse.DeleteStateResult {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: DeleteShareGroupStateResponse.PartitionResult[] = []
+  let f_partitions: DeleteShareGroupStateResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -223,7 +223,7 @@ function default_DeleteShareGroupStateResponse_DeleteStateResult(): DeleteShareG
 
 function isDefault_DeleteShareGroupStateResponse_DeleteStateResult(m: DeleteShareGroupStateResponse.DeleteStateResult): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DeleteShareGroupStateResponse_PartitionResult(r: Reader, version: number): DeleteShareGroupStateResponse.PartitionResult {

@@ -23,7 +23,7 @@ export declare namespace DeleteTopicsRequest {
 
 function read_DeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
   const flex = version >= 4
-  let f_topics: DeleteTopicsRequest.DeleteTopicState[] = []
+  let f_topics: DeleteTopicsRequest.DeleteTopicState[]
   if (version >= 6) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -37,8 +37,10 @@ function read_DeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReque
       }
       f_topics = a1
     }
+  } else {
+    f_topics = []
   }
-  let f_topicNames: string[] = []
+  let f_topicNames: string[]
   if (version <= 5) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -52,6 +54,8 @@ function read_DeleteTopicsRequest(r: Reader, version: number): DeleteTopicsReque
       }
       f_topicNames = a5
     }
+  } else {
+    f_topicNames = []
   }
   const f_timeoutMs: number = r.int32()
   if (flex) {
@@ -69,7 +73,7 @@ function write_DeleteTopicsRequest(w: Writer, version: number, m: DeleteTopicsRe
       write_DeleteTopicsRequest_DeleteTopicState(w, version, e9)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (version <= 5) {
     const a10 = (m.topicNames ?? [])
@@ -87,13 +91,17 @@ function write_DeleteTopicsRequest(w: Writer, version: number, m: DeleteTopicsRe
 
 function read_DeleteTopicsRequest_DeleteTopicState(r: Reader, version: number): DeleteTopicsRequest.DeleteTopicState {
   const flex = version >= 4
-  let f_name: string | null = null
+  let f_name: string | null
   if (version >= 6) {
     f_name = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_name = null
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 6) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
   if (flex) {
     r.skipTaggedFields()
@@ -149,11 +157,13 @@ export declare namespace DeleteTopicsResponse {
 
 function read_DeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
   const flex = version >= 4
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_responses: DeleteTopicsResponse.DeletableTopicResult[] = []
+  let f_responses: DeleteTopicsResponse.DeletableTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -190,14 +200,18 @@ function write_DeleteTopicsResponse(w: Writer, version: number, m: DeleteTopicsR
 function read_DeleteTopicsResponse_DeletableTopicResult(r: Reader, version: number): DeleteTopicsResponse.DeletableTopicResult {
   const flex = version >= 4
   const f_name: string | null = (version >= 6 ? (flex ? r.compactNullableString() : r.nullableString()) : (flex ? r.compactString() : r.string()))
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 6) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
   const f_errorCode: number = r.int16()
-  let f_errorMessage: string | null = null
+  let f_errorMessage: string | null
   if (version >= 5) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = null
   }
   if (flex) {
     r.skipTaggedFields()

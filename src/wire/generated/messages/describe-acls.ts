@@ -25,9 +25,11 @@ function read_DescribeAclsRequest(r: Reader, version: number): DescribeAclsReque
   const flex = version >= 2
   const f_resourceTypeFilter: number = r.int8()
   const f_resourceNameFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_patternTypeFilter: number = 3
+  let f_patternTypeFilter: number
   if (version >= 1) {
     f_patternTypeFilter = r.int8()
+  } else {
+    f_patternTypeFilter = 3
   }
   const f_principalFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_hostFilter: string | null = (flex ? r.compactNullableString() : r.nullableString())
@@ -98,7 +100,7 @@ function read_DescribeAclsResponse(r: Reader, version: number): DescribeAclsResp
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_resources: DescribeAclsResponse.DescribeAclsResource[] = []
+  let f_resources: DescribeAclsResponse.DescribeAclsResource[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Resources was null')
@@ -137,11 +139,13 @@ function read_DescribeAclsResponse_DescribeAclsResource(r: Reader, version: numb
   const flex = version >= 2
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_patternType: number = 3
+  let f_patternType: number
   if (version >= 1) {
     f_patternType = r.int8()
+  } else {
+    f_patternType = 3
   }
-  let f_acls: DescribeAclsResponse.AclDescription[] = []
+  let f_acls: DescribeAclsResponse.AclDescription[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Acls was null')
@@ -188,7 +192,7 @@ function isDefault_DescribeAclsResponse_DescribeAclsResource(m: DescribeAclsResp
   return (m.resourceType === undefined || m.resourceType === 0) &&
     (m.resourceName === undefined || m.resourceName === "") &&
     (m.patternType === undefined || m.patternType === 3) &&
-    (m.acls == null || m.acls.length === 0)
+    (m.acls == null || (m.acls.length === 0))
 }
 
 function read_DescribeAclsResponse_AclDescription(r: Reader, version: number): DescribeAclsResponse.AclDescription {

@@ -23,7 +23,7 @@ export declare namespace DescribeClientQuotasRequest {
 
 function read_DescribeClientQuotasRequest(r: Reader, version: number): DescribeClientQuotasRequest {
   const flex = version >= 1
-  let f_components: DescribeClientQuotasRequest.ComponentData[] = []
+  let f_components: DescribeClientQuotasRequest.ComponentData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Components was null')
@@ -125,7 +125,7 @@ function read_DescribeClientQuotasResponse(r: Reader, version: number): Describe
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_entries: DescribeClientQuotasResponse.EntryData[] | null = []
+  let f_entries: DescribeClientQuotasResponse.EntryData[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_entries = null
@@ -167,7 +167,7 @@ function write_DescribeClientQuotasResponse(w: Writer, version: number, m: Descr
 
 function read_DescribeClientQuotasResponse_EntryData(r: Reader, version: number): DescribeClientQuotasResponse.EntryData {
   const flex = version >= 1
-  let f_entity: DescribeClientQuotasResponse.EntityData[] = []
+  let f_entity: DescribeClientQuotasResponse.EntityData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Entity was null')
@@ -180,7 +180,7 @@ function read_DescribeClientQuotasResponse_EntryData(r: Reader, version: number)
     }
     f_entity = a7
   }
-  let f_values: DescribeClientQuotasResponse.ValueData[] = []
+  let f_values: DescribeClientQuotasResponse.ValueData[]
   const n10 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n10 < 0) {
     throw new DecodeError('non-nullable field Values was null')
@@ -221,8 +221,8 @@ function default_DescribeClientQuotasResponse_EntryData(): DescribeClientQuotasR
 }
 
 function isDefault_DescribeClientQuotasResponse_EntryData(m: DescribeClientQuotasResponse.EntryData): boolean {
-  return (m.entity == null || m.entity.length === 0) &&
-    (m.values == null || m.values.length === 0)
+  return (m.entity == null || (m.entity.length === 0)) &&
+    (m.values == null || (m.values.length === 0))
 }
 
 function read_DescribeClientQuotasResponse_EntityData(r: Reader, version: number): DescribeClientQuotasResponse.EntityData {

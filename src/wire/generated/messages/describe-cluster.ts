@@ -14,9 +14,11 @@ export interface DescribeClusterRequest {
 function read_DescribeClusterRequest(r: Reader, version: number): DescribeClusterRequest {
   const flex = true
   const f_includeClusterAuthorizedOperations: boolean = r.bool()
-  let f_endpointType: number = 1
+  let f_endpointType: number
   if (version >= 1) {
     f_endpointType = r.int8()
+  } else {
+    f_endpointType = 1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -73,13 +75,15 @@ function read_DescribeClusterResponse(r: Reader, version: number): DescribeClust
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_endpointType: number = 1
+  let f_endpointType: number
   if (version >= 1) {
     f_endpointType = r.int8()
+  } else {
+    f_endpointType = 1
   }
   const f_clusterId: string = (flex ? r.compactString() : r.string())
   const f_controllerId: number = r.int32()
-  let f_brokers: DescribeClusterResponse.DescribeClusterBroker[] = []
+  let f_brokers: DescribeClusterResponse.DescribeClusterBroker[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Brokers was null')

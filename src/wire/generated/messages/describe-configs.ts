@@ -25,7 +25,7 @@ export declare namespace DescribeConfigsRequest {
 
 function read_DescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
   const flex = version >= 4
-  let f_resources: DescribeConfigsRequest.DescribeConfigsResource[] = []
+  let f_resources: DescribeConfigsRequest.DescribeConfigsResource[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Resources was null')
@@ -38,13 +38,17 @@ function read_DescribeConfigsRequest(r: Reader, version: number): DescribeConfig
     }
     f_resources = a1
   }
-  let f_includeSynonyms: boolean = false
+  let f_includeSynonyms: boolean
   if (version >= 1) {
     f_includeSynonyms = r.bool()
+  } else {
+    f_includeSynonyms = false
   }
-  let f_includeDocumentation: boolean = false
+  let f_includeDocumentation: boolean
   if (version >= 3) {
     f_includeDocumentation = r.bool()
+  } else {
+    f_includeDocumentation = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -78,7 +82,7 @@ function read_DescribeConfigsRequest_DescribeConfigsResource(r: Reader, version:
   const flex = version >= 4
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_configurationKeys: string[] | null = []
+  let f_configurationKeys: string[] | null
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     f_configurationKeys = null
@@ -125,7 +129,7 @@ function default_DescribeConfigsRequest_DescribeConfigsResource(): DescribeConfi
 function isDefault_DescribeConfigsRequest_DescribeConfigsResource(m: DescribeConfigsRequest.DescribeConfigsResource): boolean {
   return (m.resourceType === undefined || m.resourceType === 0) &&
     (m.resourceName === undefined || m.resourceName === "") &&
-    (m.configurationKeys == null || m.configurationKeys.length === 0)
+    (m.configurationKeys === undefined || (m.configurationKeys !== null && m.configurationKeys.length === 0))
 }
 
 export interface DescribeConfigsResponse {
@@ -180,7 +184,7 @@ export declare namespace DescribeConfigsResponse {
 function read_DescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {
   const flex = version >= 4
   const f_throttleTimeMs: number = r.int32()
-  let f_results: DescribeConfigsResponse.DescribeConfigsResult[] = []
+  let f_results: DescribeConfigsResponse.DescribeConfigsResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -218,7 +222,7 @@ function read_DescribeConfigsResponse_DescribeConfigsResult(r: Reader, version: 
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_configs: DescribeConfigsResponse.DescribeConfigsResourceResult[] = []
+  let f_configs: DescribeConfigsResponse.DescribeConfigsResourceResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Configs was null')
@@ -264,7 +268,7 @@ function isDefault_DescribeConfigsResponse_DescribeConfigsResult(m: DescribeConf
     (m.errorMessage === undefined || m.errorMessage === "") &&
     (m.resourceType === undefined || m.resourceType === 0) &&
     (m.resourceName === undefined || m.resourceName === "") &&
-    (m.configs == null || m.configs.length === 0)
+    (m.configs == null || (m.configs.length === 0))
 }
 
 function read_DescribeConfigsResponse_DescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResponse.DescribeConfigsResourceResult {
@@ -272,16 +276,20 @@ function read_DescribeConfigsResponse_DescribeConfigsResourceResult(r: Reader, v
   const f_name: string = (flex ? r.compactString() : r.string())
   const f_value: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_readOnly: boolean = r.bool()
-  let f_isDefault: boolean = false
+  let f_isDefault: boolean
   if (version === 0) {
     f_isDefault = r.bool()
+  } else {
+    f_isDefault = false
   }
-  let f_configSource: number = -1
+  let f_configSource: number
   if (version >= 1) {
     f_configSource = r.int8()
+  } else {
+    f_configSource = -1
   }
   const f_isSensitive: boolean = r.bool()
-  let f_synonyms: DescribeConfigsResponse.DescribeConfigsSynonym[] = []
+  let f_synonyms: DescribeConfigsResponse.DescribeConfigsSynonym[]
   if (version >= 1) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -295,14 +303,20 @@ function read_DescribeConfigsResponse_DescribeConfigsResourceResult(r: Reader, v
       }
       f_synonyms = a13
     }
+  } else {
+    f_synonyms = []
   }
-  let f_configType: number = 0
+  let f_configType: number
   if (version >= 3) {
     f_configType = r.int8()
+  } else {
+    f_configType = 0
   }
-  let f_documentation: string | null = ""
+  let f_documentation: string | null
   if (version >= 3) {
     f_documentation = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_documentation = ""
   }
   if (flex) {
     r.skipTaggedFields()
@@ -356,24 +370,30 @@ function isDefault_DescribeConfigsResponse_DescribeConfigsResourceResult(m: Desc
     (m.isDefault === undefined || m.isDefault === false) &&
     (m.configSource === undefined || m.configSource === -1) &&
     (m.isSensitive === undefined || m.isSensitive === false) &&
-    (m.synonyms == null || m.synonyms.length === 0) &&
+    (m.synonyms == null || (m.synonyms.length === 0)) &&
     (m.configType === undefined || m.configType === 0) &&
     (m.documentation === undefined || m.documentation === "")
 }
 
 function read_DescribeConfigsResponse_DescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsResponse.DescribeConfigsSynonym {
   const flex = version >= 4
-  let f_name: string = ""
+  let f_name: string
   if (version >= 1) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_value: string | null = ""
+  let f_value: string | null
   if (version >= 1) {
     f_value = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_value = ""
   }
-  let f_source: number = 0
+  let f_source: number
   if (version >= 1) {
     f_source = r.int8()
+  } else {
+    f_source = 0
   }
   if (flex) {
     r.skipTaggedFields()

@@ -21,7 +21,7 @@ export declare namespace DescribeDelegationTokenRequest {
 
 function read_DescribeDelegationTokenRequest(r: Reader, version: number): DescribeDelegationTokenRequest {
   const flex = version >= 2
-  let f_owners: DescribeDelegationTokenRequest.DescribeDelegationTokenOwner[] | null = []
+  let f_owners: DescribeDelegationTokenRequest.DescribeDelegationTokenOwner[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_owners = null
@@ -129,7 +129,7 @@ export declare namespace DescribeDelegationTokenResponse {
 function read_DescribeDelegationTokenResponse(r: Reader, version: number): DescribeDelegationTokenResponse {
   const flex = version >= 2
   const f_errorCode: number = r.int16()
-  let f_tokens: DescribeDelegationTokenResponse.DescribedDelegationToken[] = []
+  let f_tokens: DescribeDelegationTokenResponse.DescribedDelegationToken[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Tokens was null')
@@ -167,20 +167,24 @@ function read_DescribeDelegationTokenResponse_DescribedDelegationToken(r: Reader
   const flex = version >= 2
   const f_principalType: string = (flex ? r.compactString() : r.string())
   const f_principalName: string = (flex ? r.compactString() : r.string())
-  let f_tokenRequesterPrincipalType: string = ""
+  let f_tokenRequesterPrincipalType: string
   if (version >= 3) {
     f_tokenRequesterPrincipalType = (flex ? r.compactString() : r.string())
+  } else {
+    f_tokenRequesterPrincipalType = ""
   }
-  let f_tokenRequesterPrincipalName: string = ""
+  let f_tokenRequesterPrincipalName: string
   if (version >= 3) {
     f_tokenRequesterPrincipalName = (flex ? r.compactString() : r.string())
+  } else {
+    f_tokenRequesterPrincipalName = ""
   }
   const f_issueTimestamp: number = r.int64()
   const f_expiryTimestamp: number = r.int64()
   const f_maxTimestamp: number = r.int64()
   const f_tokenId: string = (flex ? r.compactString() : r.string())
   const f_hmac: Buffer = (flex ? r.compactBytes() : r.bytes())
-  let f_renewers: DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer[] = []
+  let f_renewers: DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Renewers was null')
@@ -247,8 +251,8 @@ function isDefault_DescribeDelegationTokenResponse_DescribedDelegationToken(m: D
     (m.expiryTimestamp === undefined || m.expiryTimestamp === 0) &&
     (m.maxTimestamp === undefined || m.maxTimestamp === 0) &&
     (m.tokenId === undefined || m.tokenId === "") &&
-    (m.hmac == null || m.hmac.length === 0) &&
-    (m.renewers == null || m.renewers.length === 0)
+    (m.hmac == null || (m.hmac.length === 0)) &&
+    (m.renewers == null || (m.renewers.length === 0))
 }
 
 function read_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer(r: Reader, version: number): DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer {

@@ -15,7 +15,7 @@ export interface DescribeGroupsRequest {
 
 function read_DescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
   const flex = version >= 5
-  let f_groups: string[] = []
+  let f_groups: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Groups was null')
@@ -28,9 +28,11 @@ function read_DescribeGroupsRequest(r: Reader, version: number): DescribeGroupsR
     }
     f_groups = a1
   }
-  let f_includeAuthorizedOperations: boolean = false
+  let f_includeAuthorizedOperations: boolean
   if (version >= 3) {
     f_includeAuthorizedOperations = r.bool()
+  } else {
+    f_includeAuthorizedOperations = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -97,11 +99,13 @@ export declare namespace DescribeGroupsResponse {
 
 function read_DescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {
   const flex = version >= 5
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_groups: DescribeGroupsResponse.DescribedGroup[] = []
+  let f_groups: DescribeGroupsResponse.DescribedGroup[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Groups was null')
@@ -142,7 +146,7 @@ function read_DescribeGroupsResponse_DescribedGroup(r: Reader, version: number):
   const f_groupState: string = (flex ? r.compactString() : r.string())
   const f_protocolType: string = (flex ? r.compactString() : r.string())
   const f_protocolData: string = (flex ? r.compactString() : r.string())
-  let f_members: DescribeGroupsResponse.DescribedGroupMember[] = []
+  let f_members: DescribeGroupsResponse.DescribedGroupMember[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Members was null')
@@ -155,9 +159,11 @@ function read_DescribeGroupsResponse_DescribedGroup(r: Reader, version: number):
     }
     f_members = a7
   }
-  let f_authorizedOperations: number = -2147483648
+  let f_authorizedOperations: number
   if (version >= 3) {
     f_authorizedOperations = r.int32()
+  } else {
+    f_authorizedOperations = -2147483648
   }
   if (flex) {
     r.skipTaggedFields()
@@ -201,16 +207,18 @@ function isDefault_DescribeGroupsResponse_DescribedGroup(m: DescribeGroupsRespon
     (m.groupState === undefined || m.groupState === "") &&
     (m.protocolType === undefined || m.protocolType === "") &&
     (m.protocolData === undefined || m.protocolData === "") &&
-    (m.members == null || m.members.length === 0) &&
+    (m.members == null || (m.members.length === 0)) &&
     (m.authorizedOperations === undefined || m.authorizedOperations === -2147483648)
 }
 
 function read_DescribeGroupsResponse_DescribedGroupMember(r: Reader, version: number): DescribeGroupsResponse.DescribedGroupMember {
   const flex = version >= 5
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 4) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
@@ -252,8 +260,8 @@ function isDefault_DescribeGroupsResponse_DescribedGroupMember(m: DescribeGroups
     (m.groupInstanceId == null) &&
     (m.clientId === undefined || m.clientId === "") &&
     (m.clientHost === undefined || m.clientHost === "") &&
-    (m.memberMetadata == null || m.memberMetadata.length === 0) &&
-    (m.memberAssignment == null || m.memberAssignment.length === 0)
+    (m.memberMetadata == null || (m.memberMetadata.length === 0)) &&
+    (m.memberAssignment == null || (m.memberAssignment.length === 0))
 }
 
 export const DescribeGroupsApi: ApiCodec<DescribeGroupsRequest, DescribeGroupsResponse> = {

@@ -19,7 +19,7 @@ export declare namespace DescribeLogDirsRequest {
 
 function read_DescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirsRequest {
   const flex = version >= 2
-  let f_topics: DescribeLogDirsRequest.DescribableLogDirTopic[] | null = []
+  let f_topics: DescribeLogDirsRequest.DescribableLogDirTopic[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_topics = null
@@ -58,7 +58,7 @@ function write_DescribeLogDirsRequest(w: Writer, version: number, m: DescribeLog
 function read_DescribeLogDirsRequest_DescribableLogDirTopic(r: Reader, version: number): DescribeLogDirsRequest.DescribableLogDirTopic {
   const flex = version >= 2
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -97,7 +97,7 @@ function default_DescribeLogDirsRequest_DescribableLogDirTopic(): DescribeLogDir
 
 function isDefault_DescribeLogDirsRequest_DescribableLogDirTopic(m: DescribeLogDirsRequest.DescribableLogDirTopic): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface DescribeLogDirsResponse {
@@ -141,11 +141,13 @@ export declare namespace DescribeLogDirsResponse {
 function read_DescribeLogDirsResponse(r: Reader, version: number): DescribeLogDirsResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 3) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_results: DescribeLogDirsResponse.DescribeLogDirsResult[] = []
+  let f_results: DescribeLogDirsResponse.DescribeLogDirsResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -184,7 +186,7 @@ function read_DescribeLogDirsResponse_DescribeLogDirsResult(r: Reader, version: 
   const flex = version >= 2
   const f_errorCode: number = r.int16()
   const f_logDir: string = (flex ? r.compactString() : r.string())
-  let f_topics: DescribeLogDirsResponse.DescribeLogDirsTopic[] = []
+  let f_topics: DescribeLogDirsResponse.DescribeLogDirsTopic[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -197,13 +199,17 @@ function read_DescribeLogDirsResponse_DescribeLogDirsResult(r: Reader, version: 
     }
     f_topics = a7
   }
-  let f_totalBytes: number = -1
+  let f_totalBytes: number
   if (version >= 4) {
     f_totalBytes = r.int64()
+  } else {
+    f_totalBytes = -1
   }
-  let f_usableBytes: number = -1
+  let f_usableBytes: number
   if (version >= 4) {
     f_usableBytes = r.int64()
+  } else {
+    f_usableBytes = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -239,7 +245,7 @@ function default_DescribeLogDirsResponse_DescribeLogDirsResult(): DescribeLogDir
 function isDefault_DescribeLogDirsResponse_DescribeLogDirsResult(m: DescribeLogDirsResponse.DescribeLogDirsResult): boolean {
   return (m.errorCode === undefined || m.errorCode === 0) &&
     (m.logDir === undefined || m.logDir === "") &&
-    (m.topics == null || m.topics.length === 0) &&
+    (m.topics == null || (m.topics.length === 0)) &&
     (m.totalBytes === undefined || m.totalBytes === -1) &&
     (m.usableBytes === undefined || m.usableBytes === -1)
 }
@@ -247,7 +253,7 @@ function isDefault_DescribeLogDirsResponse_DescribeLogDirsResult(m: DescribeLogD
 function read_DescribeLogDirsResponse_DescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirsResponse.DescribeLogDirsTopic {
   const flex = version >= 2
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DescribeLogDirsResponse.DescribeLogDirsPartition[] = []
+  let f_partitions: DescribeLogDirsResponse.DescribeLogDirsPartition[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -286,7 +292,7 @@ function default_DescribeLogDirsResponse_DescribeLogDirsTopic(): DescribeLogDirs
 
 function isDefault_DescribeLogDirsResponse_DescribeLogDirsTopic(m: DescribeLogDirsResponse.DescribeLogDirsTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DescribeLogDirsResponse_DescribeLogDirsPartition(r: Reader, version: number): DescribeLogDirsResponse.DescribeLogDirsPartition {

@@ -18,7 +18,7 @@ export declare namespace DescribeProducersRequest {
 
 function read_DescribeProducersRequest(r: Reader, version: number): DescribeProducersRequest {
   const flex = true
-  let f_topics: DescribeProducersRequest.TopicRequest[] = []
+  let f_topics: DescribeProducersRequest.TopicRequest[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -52,7 +52,7 @@ function write_DescribeProducersRequest(w: Writer, version: number, m: DescribeP
 function read_DescribeProducersRequest_TopicRequest(r: Reader, version: number): DescribeProducersRequest.TopicRequest {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionIndexes was null')
@@ -91,7 +91,7 @@ function default_DescribeProducersRequest_TopicRequest(): DescribeProducersReque
 
 function isDefault_DescribeProducersRequest_TopicRequest(m: DescribeProducersRequest.TopicRequest): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 export interface DescribeProducersResponse {
@@ -129,7 +129,7 @@ export declare namespace DescribeProducersResponse {
 function read_DescribeProducersResponse(r: Reader, version: number): DescribeProducersResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_topics: DescribeProducersResponse.TopicResponse[] = []
+  let f_topics: DescribeProducersResponse.TopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -164,7 +164,7 @@ function write_DescribeProducersResponse(w: Writer, version: number, m: Describe
 function read_DescribeProducersResponse_TopicResponse(r: Reader, version: number): DescribeProducersResponse.TopicResponse {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DescribeProducersResponse.PartitionResponse[] = []
+  let f_partitions: DescribeProducersResponse.PartitionResponse[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -203,7 +203,7 @@ function default_DescribeProducersResponse_TopicResponse(): DescribeProducersRes
 
 function isDefault_DescribeProducersResponse_TopicResponse(m: DescribeProducersResponse.TopicResponse): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DescribeProducersResponse_PartitionResponse(r: Reader, version: number): DescribeProducersResponse.PartitionResponse {
@@ -211,7 +211,7 @@ function read_DescribeProducersResponse_PartitionResponse(r: Reader, version: nu
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_activeProducers: DescribeProducersResponse.ProducerState[] = []
+  let f_activeProducers: DescribeProducersResponse.ProducerState[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field ActiveProducers was null')
@@ -254,7 +254,7 @@ function isDefault_DescribeProducersResponse_PartitionResponse(m: DescribeProduc
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.errorCode === undefined || m.errorCode === 0) &&
     (m.errorMessage == null) &&
-    (m.activeProducers == null || m.activeProducers.length === 0)
+    (m.activeProducers == null || (m.activeProducers.length === 0))
 }
 
 function read_DescribeProducersResponse_ProducerState(r: Reader, version: number): DescribeProducersResponse.ProducerState {

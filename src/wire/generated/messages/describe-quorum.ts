@@ -21,7 +21,7 @@ export declare namespace DescribeQuorumRequest {
 
 function read_DescribeQuorumRequest(r: Reader, version: number): DescribeQuorumRequest {
   const flex = true
-  let f_topics: DescribeQuorumRequest.TopicData[] = []
+  let f_topics: DescribeQuorumRequest.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -55,7 +55,7 @@ function write_DescribeQuorumRequest(w: Writer, version: number, m: DescribeQuor
 function read_DescribeQuorumRequest_TopicData(r: Reader, version: number): DescribeQuorumRequest.TopicData {
   const flex = true
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DescribeQuorumRequest.PartitionData[] = []
+  let f_partitions: DescribeQuorumRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -94,7 +94,7 @@ function default_DescribeQuorumRequest_TopicData(): DescribeQuorumRequest.TopicD
 
 function isDefault_DescribeQuorumRequest_TopicData(m: DescribeQuorumRequest.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DescribeQuorumRequest_PartitionData(r: Reader, version: number): DescribeQuorumRequest.PartitionData {
@@ -179,11 +179,13 @@ export declare namespace DescribeQuorumResponse {
 function read_DescribeQuorumResponse(r: Reader, version: number): DescribeQuorumResponse {
   const flex = true
   const f_errorCode: number = r.int16()
-  let f_errorMessage: string | null = ""
+  let f_errorMessage: string | null
   if (version >= 2) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = ""
   }
-  let f_topics: DescribeQuorumResponse.TopicData[] = []
+  let f_topics: DescribeQuorumResponse.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -196,7 +198,7 @@ function read_DescribeQuorumResponse(r: Reader, version: number): DescribeQuorum
     }
     f_topics = a1
   }
-  let f_nodes: DescribeQuorumResponse.Node[] = []
+  let f_nodes: DescribeQuorumResponse.Node[]
   if (version >= 2) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -210,6 +212,8 @@ function read_DescribeQuorumResponse(r: Reader, version: number): DescribeQuorum
       }
       f_nodes = a5
     }
+  } else {
+    f_nodes = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -236,7 +240,7 @@ function write_DescribeQuorumResponse(w: Writer, version: number, m: DescribeQuo
       write_DescribeQuorumResponse_Node(w, version, e11)
     }
   } else {
-    if (!(m.nodes == null || m.nodes.length === 0)) throw new EncodeError('field Nodes cannot be sent in version ' + version)
+    if (!(m.nodes == null || (m.nodes.length === 0))) throw new EncodeError('field Nodes cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -246,7 +250,7 @@ function write_DescribeQuorumResponse(w: Writer, version: number, m: DescribeQuo
 function read_DescribeQuorumResponse_TopicData(r: Reader, version: number): DescribeQuorumResponse.TopicData {
   const flex = true
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: DescribeQuorumResponse.PartitionData[] = []
+  let f_partitions: DescribeQuorumResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -285,21 +289,23 @@ function default_DescribeQuorumResponse_TopicData(): DescribeQuorumResponse.Topi
 
 function isDefault_DescribeQuorumResponse_TopicData(m: DescribeQuorumResponse.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_DescribeQuorumResponse_PartitionData(r: Reader, version: number): DescribeQuorumResponse.PartitionData {
   const flex = true
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_errorMessage: string | null = ""
+  let f_errorMessage: string | null
   if (version >= 2) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = ""
   }
   const f_leaderId: number = r.int32()
   const f_leaderEpoch: number = r.int32()
   const f_highWatermark: number = r.int64()
-  let f_currentVoters: DescribeQuorumResponse.ReplicaState[] = []
+  let f_currentVoters: DescribeQuorumResponse.ReplicaState[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field CurrentVoters was null')
@@ -312,7 +318,7 @@ function read_DescribeQuorumResponse_PartitionData(r: Reader, version: number): 
     }
     f_currentVoters = a19
   }
-  let f_observers: DescribeQuorumResponse.ReplicaState[] = []
+  let f_observers: DescribeQuorumResponse.ReplicaState[]
   const n22 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n22 < 0) {
     throw new DecodeError('non-nullable field Observers was null')
@@ -368,25 +374,31 @@ function isDefault_DescribeQuorumResponse_PartitionData(m: DescribeQuorumRespons
     (m.leaderId === undefined || m.leaderId === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
     (m.highWatermark === undefined || m.highWatermark === 0) &&
-    (m.currentVoters == null || m.currentVoters.length === 0) &&
-    (m.observers == null || m.observers.length === 0)
+    (m.currentVoters == null || (m.currentVoters.length === 0)) &&
+    (m.observers == null || (m.observers.length === 0))
 }
 
 function read_DescribeQuorumResponse_ReplicaState(r: Reader, version: number): DescribeQuorumResponse.ReplicaState {
   const flex = true
   const f_replicaId: number = r.int32()
-  let f_replicaDirectoryId: Uuid = ZERO_UUID
+  let f_replicaDirectoryId: Uuid
   if (version >= 2) {
     f_replicaDirectoryId = r.uuid()
+  } else {
+    f_replicaDirectoryId = ZERO_UUID
   }
   const f_logEndOffset: number = r.int64()
-  let f_lastFetchTimestamp: number = -1
+  let f_lastFetchTimestamp: number
   if (version >= 1) {
     f_lastFetchTimestamp = r.int64()
+  } else {
+    f_lastFetchTimestamp = -1
   }
-  let f_lastCaughtUpTimestamp: number = -1
+  let f_lastCaughtUpTimestamp: number
   if (version >= 1) {
     f_lastCaughtUpTimestamp = r.int64()
+  } else {
+    f_lastCaughtUpTimestamp = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -428,11 +440,13 @@ function isDefault_DescribeQuorumResponse_ReplicaState(m: DescribeQuorumResponse
 
 function read_DescribeQuorumResponse_Node(r: Reader, version: number): DescribeQuorumResponse.Node {
   const flex = true
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 2) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_listeners: DescribeQuorumResponse.Listener[] = []
+  let f_listeners: DescribeQuorumResponse.Listener[]
   if (version >= 2) {
     const n30 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n30 < 0) {
@@ -446,6 +460,8 @@ function read_DescribeQuorumResponse_Node(r: Reader, version: number): DescribeQ
       }
       f_listeners = a31
     }
+  } else {
+    f_listeners = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -467,7 +483,7 @@ function write_DescribeQuorumResponse_Node(w: Writer, version: number, m: Descri
       write_DescribeQuorumResponse_Listener(w, version, e35)
     }
   } else {
-    if (!(m.listeners == null || m.listeners.length === 0)) throw new EncodeError('field Listeners cannot be sent in version ' + version)
+    if (!(m.listeners == null || (m.listeners.length === 0))) throw new EncodeError('field Listeners cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -480,22 +496,28 @@ function default_DescribeQuorumResponse_Node(): DescribeQuorumResponse.Node {
 
 function isDefault_DescribeQuorumResponse_Node(m: DescribeQuorumResponse.Node): boolean {
   return (m.nodeId === undefined || m.nodeId === 0) &&
-    (m.listeners == null || m.listeners.length === 0)
+    (m.listeners == null || (m.listeners.length === 0))
 }
 
 function read_DescribeQuorumResponse_Listener(r: Reader, version: number): DescribeQuorumResponse.Listener {
   const flex = true
-  let f_name: string = ""
+  let f_name: string
   if (version >= 2) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 2) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 2) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()

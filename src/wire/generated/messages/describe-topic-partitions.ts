@@ -27,7 +27,7 @@ export declare namespace DescribeTopicPartitionsRequest {
 
 function read_DescribeTopicPartitionsRequest(r: Reader, version: number): DescribeTopicPartitionsRequest {
   const flex = true
-  let f_topics: DescribeTopicPartitionsRequest.TopicRequest[] = []
+  let f_topics: DescribeTopicPartitionsRequest.TopicRequest[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -41,7 +41,7 @@ function read_DescribeTopicPartitionsRequest(r: Reader, version: number): Descri
     f_topics = a1
   }
   const f_responsePartitionLimit: number = r.int32()
-  let f_cursor: DescribeTopicPartitionsRequest.Cursor | null = null
+  let f_cursor: DescribeTopicPartitionsRequest.Cursor | null
   f_cursor = r.int8() >= 0 ? read_DescribeTopicPartitionsRequest_Cursor(r, version) : null
   if (flex) {
     r.skipTaggedFields()
@@ -177,7 +177,7 @@ export declare namespace DescribeTopicPartitionsResponse {
 function read_DescribeTopicPartitionsResponse(r: Reader, version: number): DescribeTopicPartitionsResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_topics: DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic[] = []
+  let f_topics: DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -190,7 +190,7 @@ function read_DescribeTopicPartitionsResponse(r: Reader, version: number): Descr
     }
     f_topics = a1
   }
-  let f_nextCursor: DescribeTopicPartitionsResponse.Cursor | null = null
+  let f_nextCursor: DescribeTopicPartitionsResponse.Cursor | null
   f_nextCursor = r.int8() >= 0 ? read_DescribeTopicPartitionsResponse_Cursor(r, version) : null
   if (flex) {
     r.skipTaggedFields()
@@ -223,7 +223,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTop
   const f_name: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_topicId: Uuid = r.uuid()
   const f_isInternal: boolean = r.bool()
-  let f_partitions: DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition[] = []
+  let f_partitions: DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition[]
   const n7 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n7 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -270,7 +270,7 @@ function isDefault_DescribeTopicPartitionsResponse_DescribeTopicPartitionsRespon
     (m.name === undefined || m.name === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.isInternal === undefined || m.isInternal === false) &&
-    (m.partitions == null || m.partitions.length === 0) &&
+    (m.partitions == null || (m.partitions.length === 0)) &&
     (m.topicAuthorizedOperations === undefined || m.topicAuthorizedOperations === -2147483648)
 }
 
@@ -280,7 +280,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePar
   const f_partitionIndex: number = r.int32()
   const f_leaderId: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_replicaNodes: number[] = []
+  let f_replicaNodes: number[]
   const n13 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n13 < 0) {
     throw new DecodeError('non-nullable field ReplicaNodes was null')
@@ -293,7 +293,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePar
     }
     f_replicaNodes = a14
   }
-  let f_isrNodes: number[] = []
+  let f_isrNodes: number[]
   const n17 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n17 < 0) {
     throw new DecodeError('non-nullable field IsrNodes was null')
@@ -306,7 +306,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePar
     }
     f_isrNodes = a18
   }
-  let f_eligibleLeaderReplicas: number[] | null = null
+  let f_eligibleLeaderReplicas: number[] | null
   const n21 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n21 < 0) {
     f_eligibleLeaderReplicas = null
@@ -319,7 +319,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePar
     }
     f_eligibleLeaderReplicas = a22
   }
-  let f_lastKnownElr: number[] | null = null
+  let f_lastKnownElr: number[] | null
   const n25 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n25 < 0) {
     f_lastKnownElr = null
@@ -332,7 +332,7 @@ function read_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePar
     }
     f_lastKnownElr = a26
   }
-  let f_offlineReplicas: number[] = []
+  let f_offlineReplicas: number[]
   const n29 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n29 < 0) {
     throw new DecodeError('non-nullable field OfflineReplicas was null')
@@ -404,11 +404,11 @@ function isDefault_DescribeTopicPartitionsResponse_DescribeTopicPartitionsRespon
     (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.leaderId === undefined || m.leaderId === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === -1) &&
-    (m.replicaNodes == null || m.replicaNodes.length === 0) &&
-    (m.isrNodes == null || m.isrNodes.length === 0) &&
+    (m.replicaNodes == null || (m.replicaNodes.length === 0)) &&
+    (m.isrNodes == null || (m.isrNodes.length === 0)) &&
     (m.eligibleLeaderReplicas == null) &&
     (m.lastKnownElr == null) &&
-    (m.offlineReplicas == null || m.offlineReplicas.length === 0)
+    (m.offlineReplicas == null || (m.offlineReplicas.length === 0))
 }
 
 function read_DescribeTopicPartitionsResponse_Cursor(r: Reader, version: number): DescribeTopicPartitionsResponse.Cursor {

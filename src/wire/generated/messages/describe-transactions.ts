@@ -11,7 +11,7 @@ export interface DescribeTransactionsRequest {
 
 function read_DescribeTransactionsRequest(r: Reader, version: number): DescribeTransactionsRequest {
   const flex = true
-  let f_transactionalIds: string[] = []
+  let f_transactionalIds: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field TransactionalIds was null')
@@ -69,7 +69,7 @@ export declare namespace DescribeTransactionsResponse {
 function read_DescribeTransactionsResponse(r: Reader, version: number): DescribeTransactionsResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_transactionStates: DescribeTransactionsResponse.TransactionState[] = []
+  let f_transactionStates: DescribeTransactionsResponse.TransactionState[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field TransactionStates was null')
@@ -110,7 +110,7 @@ function read_DescribeTransactionsResponse_TransactionState(r: Reader, version: 
   const f_transactionStartTimeMs: number = r.int64()
   const f_producerId: number = r.int64()
   const f_producerEpoch: number = r.int16()
-  let f_topics: DescribeTransactionsResponse.TopicData[] = []
+  let f_topics: DescribeTransactionsResponse.TopicData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -162,13 +162,13 @@ function isDefault_DescribeTransactionsResponse_TransactionState(m: DescribeTran
     (m.transactionStartTimeMs === undefined || m.transactionStartTimeMs === 0) &&
     (m.producerId === undefined || m.producerId === 0) &&
     (m.producerEpoch === undefined || m.producerEpoch === 0) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_DescribeTransactionsResponse_TopicData(r: Reader, version: number): DescribeTransactionsResponse.TopicData {
   const flex = true
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -207,7 +207,7 @@ function default_DescribeTransactionsResponse_TopicData(): DescribeTransactionsR
 
 function isDefault_DescribeTransactionsResponse_TopicData(m: DescribeTransactionsResponse.TopicData): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const DescribeTransactionsApi: ApiCodec<DescribeTransactionsRequest, DescribeTransactionsResponse> = {

@@ -17,7 +17,7 @@ export declare namespace DescribeUserScramCredentialsRequest {
 
 function read_DescribeUserScramCredentialsRequest(r: Reader, version: number): DescribeUserScramCredentialsRequest {
   const flex = true
-  let f_users: DescribeUserScramCredentialsRequest.UserName[] | null = []
+  let f_users: DescribeUserScramCredentialsRequest.UserName[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_users = null
@@ -113,7 +113,7 @@ function read_DescribeUserScramCredentialsResponse(r: Reader, version: number): 
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_results: DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult[] = []
+  let f_results: DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -153,7 +153,7 @@ function read_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsR
   const f_user: string = (flex ? r.compactString() : r.string())
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_credentialInfos: DescribeUserScramCredentialsResponse.CredentialInfo[] = []
+  let f_credentialInfos: DescribeUserScramCredentialsResponse.CredentialInfo[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field CredentialInfos was null')
@@ -197,7 +197,7 @@ function isDefault_DescribeUserScramCredentialsResponse_DescribeUserScramCredent
   return (m.user === undefined || m.user === "") &&
     (m.errorCode === undefined || m.errorCode === 0) &&
     (m.errorMessage === undefined || m.errorMessage === "") &&
-    (m.credentialInfos == null || m.credentialInfos.length === 0)
+    (m.credentialInfos == null || (m.credentialInfos.length === 0))
 }
 
 function read_DescribeUserScramCredentialsResponse_CredentialInfo(r: Reader, version: number): DescribeUserScramCredentialsResponse.CredentialInfo {

@@ -23,11 +23,13 @@ export declare namespace ElectLeadersRequest {
 
 function read_ElectLeadersRequest(r: Reader, version: number): ElectLeadersRequest {
   const flex = version >= 2
-  let f_electionType: number = 0
+  let f_electionType: number
   if (version >= 1) {
     f_electionType = r.int8()
+  } else {
+    f_electionType = 0
   }
-  let f_topicPartitions: ElectLeadersRequest.TopicPartitions[] | null = []
+  let f_topicPartitions: ElectLeadersRequest.TopicPartitions[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_topicPartitions = null
@@ -73,7 +75,7 @@ function write_ElectLeadersRequest(w: Writer, version: number, m: ElectLeadersRe
 function read_ElectLeadersRequest_TopicPartitions(r: Reader, version: number): ElectLeadersRequest.TopicPartitions {
   const flex = version >= 2
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -112,7 +114,7 @@ function default_ElectLeadersRequest_TopicPartitions(): ElectLeadersRequest.Topi
 
 function isDefault_ElectLeadersRequest_TopicPartitions(m: ElectLeadersRequest.TopicPartitions): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface ElectLeadersResponse {
@@ -143,11 +145,13 @@ export declare namespace ElectLeadersResponse {
 function read_ElectLeadersResponse(r: Reader, version: number): ElectLeadersResponse {
   const flex = version >= 2
   const f_throttleTimeMs: number = r.int32()
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 1) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_replicaElectionResults: ElectLeadersResponse.ReplicaElectionResult[] = []
+  let f_replicaElectionResults: ElectLeadersResponse.ReplicaElectionResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field ReplicaElectionResults was null')
@@ -187,7 +191,7 @@ function write_ElectLeadersResponse(w: Writer, version: number, m: ElectLeadersR
 function read_ElectLeadersResponse_ReplicaElectionResult(r: Reader, version: number): ElectLeadersResponse.ReplicaElectionResult {
   const flex = version >= 2
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitionResult: ElectLeadersResponse.PartitionResult[] = []
+  let f_partitionResult: ElectLeadersResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionResult was null')
@@ -226,7 +230,7 @@ function default_ElectLeadersResponse_ReplicaElectionResult(): ElectLeadersRespo
 
 function isDefault_ElectLeadersResponse_ReplicaElectionResult(m: ElectLeadersResponse.ReplicaElectionResult): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitionResult == null || m.partitionResult.length === 0)
+    (m.partitionResult == null || (m.partitionResult.length === 0))
 }
 
 function read_ElectLeadersResponse_PartitionResult(r: Reader, version: number): ElectLeadersResponse.PartitionResult {

@@ -45,7 +45,7 @@ export declare namespace EndQuorumEpochRequest {
 function read_EndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
   const flex = version >= 1
   const f_clusterId: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_topics: EndQuorumEpochRequest.TopicData[] = []
+  let f_topics: EndQuorumEpochRequest.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -58,7 +58,7 @@ function read_EndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochR
     }
     f_topics = a1
   }
-  let f_leaderEndpoints: EndQuorumEpochRequest.LeaderEndpoint[] = []
+  let f_leaderEndpoints: EndQuorumEpochRequest.LeaderEndpoint[]
   if (version >= 1) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -72,6 +72,8 @@ function read_EndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochR
       }
       f_leaderEndpoints = a5
     }
+  } else {
+    f_leaderEndpoints = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -103,7 +105,7 @@ function write_EndQuorumEpochRequest(w: Writer, version: number, m: EndQuorumEpo
 function read_EndQuorumEpochRequest_TopicData(r: Reader, version: number): EndQuorumEpochRequest.TopicData {
   const flex = version >= 1
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: EndQuorumEpochRequest.PartitionData[] = []
+  let f_partitions: EndQuorumEpochRequest.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -142,7 +144,7 @@ function default_EndQuorumEpochRequest_TopicData(): EndQuorumEpochRequest.TopicD
 
 function isDefault_EndQuorumEpochRequest_TopicData(m: EndQuorumEpochRequest.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_EndQuorumEpochRequest_PartitionData(r: Reader, version: number): EndQuorumEpochRequest.PartitionData {
@@ -150,7 +152,7 @@ function read_EndQuorumEpochRequest_PartitionData(r: Reader, version: number): E
   const f_partitionIndex: number = r.int32()
   const f_leaderId: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_preferredSuccessors: number[] = []
+  let f_preferredSuccessors: number[]
   if (version === 0) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -164,8 +166,10 @@ function read_EndQuorumEpochRequest_PartitionData(r: Reader, version: number): E
       }
       f_preferredSuccessors = a19
     }
+  } else {
+    f_preferredSuccessors = []
   }
-  let f_preferredCandidates: EndQuorumEpochRequest.ReplicaInfo[] = []
+  let f_preferredCandidates: EndQuorumEpochRequest.ReplicaInfo[]
   if (version >= 1) {
     const n22 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n22 < 0) {
@@ -179,6 +183,8 @@ function read_EndQuorumEpochRequest_PartitionData(r: Reader, version: number): E
       }
       f_preferredCandidates = a23
     }
+  } else {
+    f_preferredCandidates = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -218,19 +224,23 @@ function isDefault_EndQuorumEpochRequest_PartitionData(m: EndQuorumEpochRequest.
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.leaderId === undefined || m.leaderId === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
-    (m.preferredSuccessors == null || m.preferredSuccessors.length === 0) &&
-    (m.preferredCandidates == null || m.preferredCandidates.length === 0)
+    (m.preferredSuccessors == null || (m.preferredSuccessors.length === 0)) &&
+    (m.preferredCandidates == null || (m.preferredCandidates.length === 0))
 }
 
 function read_EndQuorumEpochRequest_ReplicaInfo(r: Reader, version: number): EndQuorumEpochRequest.ReplicaInfo {
   const flex = version >= 1
-  let f_candidateId: number = 0
+  let f_candidateId: number
   if (version >= 1) {
     f_candidateId = r.int32()
+  } else {
+    f_candidateId = 0
   }
-  let f_candidateDirectoryId: Uuid = ZERO_UUID
+  let f_candidateDirectoryId: Uuid
   if (version >= 1) {
     f_candidateDirectoryId = r.uuid()
+  } else {
+    f_candidateDirectoryId = ZERO_UUID
   }
   if (flex) {
     r.skipTaggedFields()
@@ -266,17 +276,23 @@ function isDefault_EndQuorumEpochRequest_ReplicaInfo(m: EndQuorumEpochRequest.Re
 
 function read_EndQuorumEpochRequest_LeaderEndpoint(r: Reader, version: number): EndQuorumEpochRequest.LeaderEndpoint {
   const flex = version >= 1
-  let f_name: string = ""
+  let f_name: string
   if (version >= 1) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -353,7 +369,7 @@ export declare namespace EndQuorumEpochResponse {
 function read_EndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochResponse {
   const flex = version >= 1
   const f_errorCode: number = r.int16()
-  let f_topics: EndQuorumEpochResponse.TopicData[] = []
+  let f_topics: EndQuorumEpochResponse.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -410,9 +426,10 @@ function write_EndQuorumEpochResponse(w: Writer, version: number, m: EndQuorumEp
   for (const e9 of a8) {
     write_EndQuorumEpochResponse_TopicData(w, version, e9)
   }
+  if (!(version >= 1)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -432,7 +449,7 @@ function write_EndQuorumEpochResponse(w: Writer, version: number, m: EndQuorumEp
 function read_EndQuorumEpochResponse_TopicData(r: Reader, version: number): EndQuorumEpochResponse.TopicData {
   const flex = version >= 1
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: EndQuorumEpochResponse.PartitionData[] = []
+  let f_partitions: EndQuorumEpochResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -471,7 +488,7 @@ function default_EndQuorumEpochResponse_TopicData(): EndQuorumEpochResponse.Topi
 
 function isDefault_EndQuorumEpochResponse_TopicData(m: EndQuorumEpochResponse.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_EndQuorumEpochResponse_PartitionData(r: Reader, version: number): EndQuorumEpochResponse.PartitionData {
@@ -510,17 +527,23 @@ function isDefault_EndQuorumEpochResponse_PartitionData(m: EndQuorumEpochRespons
 
 function read_EndQuorumEpochResponse_NodeEndpoint(r: Reader, version: number): EndQuorumEpochResponse.NodeEndpoint {
   const flex = version >= 1
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 1) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()

@@ -54,13 +54,17 @@ function read_EndTxnResponse(r: Reader, version: number): EndTxnResponse {
   const flex = version >= 3
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_producerId: number = -1
+  let f_producerId: number
   if (version >= 5) {
     f_producerId = r.int64()
+  } else {
+    f_producerId = -1
   }
-  let f_producerEpoch: number = -1
+  let f_producerEpoch: number
   if (version >= 5) {
     f_producerEpoch = r.int16()
+  } else {
+    f_producerEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()

@@ -30,8 +30,8 @@ function write_EnvelopeRequest(w: Writer, version: number, m: EnvelopeRequest): 
   const flex = true
   if (flex) w.compactBytes((m.requestData ?? EMPTY))
   else w.bytes((m.requestData ?? EMPTY))
-  if (flex) w.compactNullableBytes((m.requestPrincipal === undefined ? null : m.requestPrincipal))
-  else w.nullableBytes((m.requestPrincipal === undefined ? null : m.requestPrincipal))
+  if (flex) w.compactNullableBytes((m.requestPrincipal === undefined ? EMPTY : m.requestPrincipal))
+  else w.nullableBytes((m.requestPrincipal === undefined ? EMPTY : m.requestPrincipal))
   if (flex) w.compactBytes((m.clientHostAddress ?? EMPTY))
   else w.bytes((m.clientHostAddress ?? EMPTY))
   if (flex) {

@@ -46,7 +46,7 @@ function read_FetchSnapshotRequest(r: Reader, version: number): FetchSnapshotReq
   let f_clusterId: string | null = null
   const f_replicaId: number = r.int32()
   const f_maxBytes: number = r.int32()
-  let f_topics: FetchSnapshotRequest.TopicSnapshot[] = []
+  let f_topics: FetchSnapshotRequest.TopicSnapshot[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -110,7 +110,7 @@ function write_FetchSnapshotRequest(w: Writer, version: number, m: FetchSnapshot
 function read_FetchSnapshotRequest_TopicSnapshot(r: Reader, version: number): FetchSnapshotRequest.TopicSnapshot {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: FetchSnapshotRequest.PartitionSnapshot[] = []
+  let f_partitions: FetchSnapshotRequest.PartitionSnapshot[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -149,14 +149,14 @@ function default_FetchSnapshotRequest_TopicSnapshot(): FetchSnapshotRequest.Topi
 
 function isDefault_FetchSnapshotRequest_TopicSnapshot(m: FetchSnapshotRequest.TopicSnapshot): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_FetchSnapshotRequest_PartitionSnapshot(r: Reader, version: number): FetchSnapshotRequest.PartitionSnapshot {
   const flex = true
   const f_partition: number = r.int32()
   const f_currentLeaderEpoch: number = r.int32()
-  let f_snapshotId: FetchSnapshotRequest.SnapshotId = default_FetchSnapshotRequest_SnapshotId()
+  let f_snapshotId: FetchSnapshotRequest.SnapshotId
   f_snapshotId = read_FetchSnapshotRequest_SnapshotId(r, version)
   const f_position: number = r.int64()
   let f_replicaDirectoryId: Uuid = ZERO_UUID
@@ -212,7 +212,7 @@ function default_FetchSnapshotRequest_PartitionSnapshot(): FetchSnapshotRequest.
 function isDefault_FetchSnapshotRequest_PartitionSnapshot(m: FetchSnapshotRequest.PartitionSnapshot): boolean {
   return (m.partition === undefined || m.partition === 0) &&
     (m.currentLeaderEpoch === undefined || m.currentLeaderEpoch === 0) &&
-    (m.snapshotId === undefined || isDefault_FetchSnapshotRequest_SnapshotId(m.snapshotId)) &&
+    (m.snapshotId == null || (isDefault_FetchSnapshotRequest_SnapshotId(m.snapshotId))) &&
     (m.position === undefined || m.position === 0) &&
     (m.replicaDirectoryId === undefined || m.replicaDirectoryId === ZERO_UUID)
 }
@@ -301,7 +301,7 @@ function read_FetchSnapshotResponse(r: Reader, version: number): FetchSnapshotRe
   const flex = true
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_topics: FetchSnapshotResponse.TopicSnapshot[] = []
+  let f_topics: FetchSnapshotResponse.TopicSnapshot[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -359,9 +359,10 @@ function write_FetchSnapshotResponse(w: Writer, version: number, m: FetchSnapsho
   for (const e9 of a8) {
     write_FetchSnapshotResponse_TopicSnapshot(w, version, e9)
   }
+  if (!(version >= 1)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -381,7 +382,7 @@ function write_FetchSnapshotResponse(w: Writer, version: number, m: FetchSnapsho
 function read_FetchSnapshotResponse_TopicSnapshot(r: Reader, version: number): FetchSnapshotResponse.TopicSnapshot {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: FetchSnapshotResponse.PartitionSnapshot[] = []
+  let f_partitions: FetchSnapshotResponse.PartitionSnapshot[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -420,14 +421,14 @@ function default_FetchSnapshotResponse_TopicSnapshot(): FetchSnapshotResponse.To
 
 function isDefault_FetchSnapshotResponse_TopicSnapshot(m: FetchSnapshotResponse.TopicSnapshot): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_FetchSnapshotResponse_PartitionSnapshot(r: Reader, version: number): FetchSnapshotResponse.PartitionSnapshot {
   const flex = true
   const f_index: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_snapshotId: FetchSnapshotResponse.SnapshotId = default_FetchSnapshotResponse_SnapshotId()
+  let f_snapshotId: FetchSnapshotResponse.SnapshotId
   f_snapshotId = read_FetchSnapshotResponse_SnapshotId(r, version)
   let f_currentLeader: FetchSnapshotResponse.LeaderIdAndEpoch = default_FetchSnapshotResponse_LeaderIdAndEpoch()
   const f_size: number = r.int64()
@@ -468,7 +469,7 @@ function write_FetchSnapshotResponse_PartitionSnapshot(w: Writer, version: numbe
   else w.bytes((m.unalignedRecords ?? EMPTY))
   if (flex) {
     let tags = 0
-    const t_currentLeader = true && !(m.currentLeader === undefined || isDefault_FetchSnapshotResponse_LeaderIdAndEpoch(m.currentLeader))
+    const t_currentLeader = true && !(m.currentLeader == null || (isDefault_FetchSnapshotResponse_LeaderIdAndEpoch(m.currentLeader)))
     if (t_currentLeader) tags++
     w.uvarint(tags)
     if (t_currentLeader) {
@@ -488,11 +489,11 @@ function default_FetchSnapshotResponse_PartitionSnapshot(): FetchSnapshotRespons
 function isDefault_FetchSnapshotResponse_PartitionSnapshot(m: FetchSnapshotResponse.PartitionSnapshot): boolean {
   return (m.index === undefined || m.index === 0) &&
     (m.errorCode === undefined || m.errorCode === 0) &&
-    (m.snapshotId === undefined || isDefault_FetchSnapshotResponse_SnapshotId(m.snapshotId)) &&
-    (m.currentLeader === undefined || isDefault_FetchSnapshotResponse_LeaderIdAndEpoch(m.currentLeader)) &&
+    (m.snapshotId == null || (isDefault_FetchSnapshotResponse_SnapshotId(m.snapshotId))) &&
+    (m.currentLeader == null || (isDefault_FetchSnapshotResponse_LeaderIdAndEpoch(m.currentLeader))) &&
     (m.size === undefined || m.size === 0) &&
     (m.position === undefined || m.position === 0) &&
-    (m.unalignedRecords == null || m.unalignedRecords.length === 0)
+    (m.unalignedRecords == null || (m.unalignedRecords.length === 0))
 }
 
 function read_FetchSnapshotResponse_SnapshotId(r: Reader, version: number): FetchSnapshotResponse.SnapshotId {
@@ -553,17 +554,23 @@ function isDefault_FetchSnapshotResponse_LeaderIdAndEpoch(m: FetchSnapshotRespon
 
 function read_FetchSnapshotResponse_NodeEndpoint(r: Reader, version: number): FetchSnapshotResponse.NodeEndpoint {
   const flex = true
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 1) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()

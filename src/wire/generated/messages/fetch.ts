@@ -73,30 +73,40 @@ export declare namespace FetchRequest {
 function read_FetchRequest(r: Reader, version: number): FetchRequest {
   const flex = version >= 12
   let f_clusterId: string | null = null
-  let f_replicaId: number = -1
+  let f_replicaId: number
   if (version <= 14) {
     f_replicaId = r.int32()
+  } else {
+    f_replicaId = -1
   }
   let f_replicaState: FetchRequest.ReplicaState = default_FetchRequest_ReplicaState()
   const f_maxWaitMs: number = r.int32()
   const f_minBytes: number = r.int32()
-  let f_maxBytes: number = 2147483647
+  let f_maxBytes: number
   if (version >= 3) {
     f_maxBytes = r.int32()
+  } else {
+    f_maxBytes = 2147483647
   }
-  let f_isolationLevel: number = 0
+  let f_isolationLevel: number
   if (version >= 4) {
     f_isolationLevel = r.int8()
+  } else {
+    f_isolationLevel = 0
   }
-  let f_sessionId: number = 0
+  let f_sessionId: number
   if (version >= 7) {
     f_sessionId = r.int32()
+  } else {
+    f_sessionId = 0
   }
-  let f_sessionEpoch: number = -1
+  let f_sessionEpoch: number
   if (version >= 7) {
     f_sessionEpoch = r.int32()
+  } else {
+    f_sessionEpoch = -1
   }
-  let f_topics: FetchRequest.FetchTopic[] = []
+  let f_topics: FetchRequest.FetchTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -109,7 +119,7 @@ function read_FetchRequest(r: Reader, version: number): FetchRequest {
     }
     f_topics = a1
   }
-  let f_forgottenTopicsData: FetchRequest.ForgottenTopic[] = []
+  let f_forgottenTopicsData: FetchRequest.ForgottenTopic[]
   if (version >= 7) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -123,10 +133,14 @@ function read_FetchRequest(r: Reader, version: number): FetchRequest {
       }
       f_forgottenTopicsData = a5
     }
+  } else {
+    f_forgottenTopicsData = []
   }
-  let f_rackId: string = ""
+  let f_rackId: string
   if (version >= 11) {
     f_rackId = (flex ? r.compactString() : r.string())
+  } else {
+    f_rackId = ""
   }
   if (flex) {
     let tags = r.uvarint()
@@ -167,6 +181,7 @@ function write_FetchRequest(w: Writer, version: number, m: FetchRequest): void {
   } else {
     if (!(m.replicaId === undefined || m.replicaId === -1)) throw new EncodeError('field ReplicaId cannot be sent in version ' + version)
   }
+  if (!(version >= 15)) if (!(m.replicaState == null || (isDefault_FetchRequest_ReplicaState(m.replicaState)))) throw new EncodeError('field ReplicaState cannot be sent in version ' + version)
   w.int32((m.maxWaitMs ?? 0))
   w.int32((m.minBytes ?? 0))
   if (version >= 3) {
@@ -193,7 +208,7 @@ function write_FetchRequest(w: Writer, version: number, m: FetchRequest): void {
       write_FetchRequest_ForgottenTopic(w, version, e11)
     }
   } else {
-    if (!(m.forgottenTopicsData == null || m.forgottenTopicsData.length === 0)) throw new EncodeError('field ForgottenTopicsData cannot be sent in version ' + version)
+    if (!(m.forgottenTopicsData == null || (m.forgottenTopicsData.length === 0))) throw new EncodeError('field ForgottenTopicsData cannot be sent in version ' + version)
   }
   if (version >= 11) {
     if (flex) w.compactString((m.rackId ?? ""))
@@ -203,7 +218,7 @@ function write_FetchRequest(w: Writer, version: number, m: FetchRequest): void {
     let tags = 0
     const t_clusterId = version >= 12 && !(m.clusterId == null)
     if (t_clusterId) tags++
-    const t_replicaState = version >= 15 && !(m.replicaState === undefined || isDefault_FetchRequest_ReplicaState(m.replicaState))
+    const t_replicaState = version >= 15 && !(m.replicaState == null || (isDefault_FetchRequest_ReplicaState(m.replicaState)))
     if (t_replicaState) tags++
     w.uvarint(tags)
     if (t_clusterId) {
@@ -225,13 +240,17 @@ function write_FetchRequest(w: Writer, version: number, m: FetchRequest): void {
 
 function read_FetchRequest_ReplicaState(r: Reader, version: number): FetchRequest.ReplicaState {
   const flex = version >= 12
-  let f_replicaId: number = -1
+  let f_replicaId: number
   if (version >= 15) {
     f_replicaId = r.int32()
+  } else {
+    f_replicaId = -1
   }
-  let f_replicaEpoch: number = -1
+  let f_replicaEpoch: number
   if (version >= 15) {
     f_replicaEpoch = r.int64()
+  } else {
+    f_replicaEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -267,15 +286,19 @@ function isDefault_FetchRequest_ReplicaState(m: FetchRequest.ReplicaState): bool
 
 function read_FetchRequest_FetchTopic(r: Reader, version: number): FetchRequest.FetchTopic {
   const flex = version >= 12
-  let f_topic: string = ""
+  let f_topic: string
   if (version <= 12) {
     f_topic = (flex ? r.compactString() : r.string())
+  } else {
+    f_topic = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 13) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitions: FetchRequest.FetchPartition[] = []
+  let f_partitions: FetchRequest.FetchPartition[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -320,24 +343,30 @@ function default_FetchRequest_FetchTopic(): FetchRequest.FetchTopic {
 function isDefault_FetchRequest_FetchTopic(m: FetchRequest.FetchTopic): boolean {
   return (m.topic === undefined || m.topic === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_FetchRequest_FetchPartition(r: Reader, version: number): FetchRequest.FetchPartition {
   const flex = version >= 12
   const f_partition: number = r.int32()
-  let f_currentLeaderEpoch: number = -1
+  let f_currentLeaderEpoch: number
   if (version >= 9) {
     f_currentLeaderEpoch = r.int32()
+  } else {
+    f_currentLeaderEpoch = -1
   }
   const f_fetchOffset: number = r.int64()
-  let f_lastFetchedEpoch: number = -1
+  let f_lastFetchedEpoch: number
   if (version >= 12) {
     f_lastFetchedEpoch = r.int32()
+  } else {
+    f_lastFetchedEpoch = -1
   }
-  let f_logStartOffset: number = -1
+  let f_logStartOffset: number
   if (version >= 5) {
     f_logStartOffset = r.int64()
+  } else {
+    f_logStartOffset = -1
   }
   const f_partitionMaxBytes: number = r.int32()
   let f_replicaDirectoryId: Uuid = ZERO_UUID
@@ -412,15 +441,19 @@ function isDefault_FetchRequest_FetchPartition(m: FetchRequest.FetchPartition): 
 
 function read_FetchRequest_ForgottenTopic(r: Reader, version: number): FetchRequest.ForgottenTopic {
   const flex = version >= 12
-  let f_topic: string = ""
+  let f_topic: string
   if (version >= 7 && version <= 12) {
     f_topic = (flex ? r.compactString() : r.string())
+  } else {
+    f_topic = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 13) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   if (version >= 7) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -434,6 +467,8 @@ function read_FetchRequest_ForgottenTopic(r: Reader, version: number): FetchRequ
       }
       f_partitions = a19
     }
+  } else {
+    f_partitions = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -457,7 +492,7 @@ function write_FetchRequest_ForgottenTopic(w: Writer, version: number, m: FetchR
       w.int32(e23)
     }
   } else {
-    if (!(m.partitions == null || m.partitions.length === 0)) throw new EncodeError('field Partitions cannot be sent in version ' + version)
+    if (!(m.partitions == null || (m.partitions.length === 0))) throw new EncodeError('field Partitions cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -471,7 +506,7 @@ function default_FetchRequest_ForgottenTopic(): FetchRequest.ForgottenTopic {
 function isDefault_FetchRequest_ForgottenTopic(m: FetchRequest.ForgottenTopic): boolean {
   return (m.topic === undefined || m.topic === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface FetchResponse {
@@ -552,19 +587,25 @@ export declare namespace FetchResponse {
 
 function read_FetchResponse(r: Reader, version: number): FetchResponse {
   const flex = version >= 12
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 7) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_sessionId: number = 0
+  let f_sessionId: number
   if (version >= 7) {
     f_sessionId = r.int32()
+  } else {
+    f_sessionId = 0
   }
-  let f_responses: FetchResponse.FetchableTopicResponse[] = []
+  let f_responses: FetchResponse.FetchableTopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -631,9 +672,10 @@ function write_FetchResponse(w: Writer, version: number, m: FetchResponse): void
   for (const e9 of a8) {
     write_FetchResponse_FetchableTopicResponse(w, version, e9)
   }
+  if (!(version >= 16)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 16 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 16 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -652,15 +694,19 @@ function write_FetchResponse(w: Writer, version: number, m: FetchResponse): void
 
 function read_FetchResponse_FetchableTopicResponse(r: Reader, version: number): FetchResponse.FetchableTopicResponse {
   const flex = version >= 12
-  let f_topic: string = ""
+  let f_topic: string
   if (version <= 12) {
     f_topic = (flex ? r.compactString() : r.string())
+  } else {
+    f_topic = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 13) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitions: FetchResponse.PartitionData[] = []
+  let f_partitions: FetchResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -705,7 +751,7 @@ function default_FetchResponse_FetchableTopicResponse(): FetchResponse.Fetchable
 function isDefault_FetchResponse_FetchableTopicResponse(m: FetchResponse.FetchableTopicResponse): boolean {
   return (m.topic === undefined || m.topic === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_FetchResponse_PartitionData(r: Reader, version: number): FetchResponse.PartitionData {
@@ -713,18 +759,22 @@ function read_FetchResponse_PartitionData(r: Reader, version: number): FetchResp
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_highWatermark: number = r.int64()
-  let f_lastStableOffset: number = -1
+  let f_lastStableOffset: number
   if (version >= 4) {
     f_lastStableOffset = r.int64()
+  } else {
+    f_lastStableOffset = -1
   }
-  let f_logStartOffset: number = -1
+  let f_logStartOffset: number
   if (version >= 5) {
     f_logStartOffset = r.int64()
+  } else {
+    f_logStartOffset = -1
   }
   let f_divergingEpoch: FetchResponse.EpochEndOffset = default_FetchResponse_EpochEndOffset()
   let f_currentLeader: FetchResponse.LeaderIdAndEpoch = default_FetchResponse_LeaderIdAndEpoch()
   let f_snapshotId: FetchResponse.SnapshotId = default_FetchResponse_SnapshotId()
-  let f_abortedTransactions: FetchResponse.AbortedTransaction[] | null = []
+  let f_abortedTransactions: FetchResponse.AbortedTransaction[] | null
   if (version >= 4) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -738,10 +788,14 @@ function read_FetchResponse_PartitionData(r: Reader, version: number): FetchResp
       }
       f_abortedTransactions = a19
     }
+  } else {
+    f_abortedTransactions = []
   }
-  let f_preferredReadReplica: number = -1
+  let f_preferredReadReplica: number
   if (version >= 11) {
     f_preferredReadReplica = r.int32()
+  } else {
+    f_preferredReadReplica = -1
   }
   const f_records: Buffer | null = (flex ? r.compactNullableBytes() : r.nullableBytes())
   if (flex) {
@@ -795,6 +849,9 @@ function write_FetchResponse_PartitionData(w: Writer, version: number, m: FetchR
   if (version >= 5) {
     w.int64((m.logStartOffset ?? -1))
   }
+  if (!(version >= 12)) if (!(m.divergingEpoch == null || (isDefault_FetchResponse_EpochEndOffset(m.divergingEpoch)))) throw new EncodeError('field DivergingEpoch cannot be sent in version ' + version)
+  if (!(version >= 12)) if (!(m.currentLeader == null || (isDefault_FetchResponse_LeaderIdAndEpoch(m.currentLeader)))) throw new EncodeError('field CurrentLeader cannot be sent in version ' + version)
+  if (!(version >= 12)) if (!(m.snapshotId == null || (isDefault_FetchResponse_SnapshotId(m.snapshotId)))) throw new EncodeError('field SnapshotId cannot be sent in version ' + version)
   if (version >= 4) {
     const a22 = (m.abortedTransactions === undefined ? [] : m.abortedTransactions)
     if (a22 === null) {
@@ -816,11 +873,11 @@ function write_FetchResponse_PartitionData(w: Writer, version: number, m: FetchR
   else w.nullableBytes((m.records === undefined ? null : m.records))
   if (flex) {
     let tags = 0
-    const t_divergingEpoch = version >= 12 && !(m.divergingEpoch === undefined || isDefault_FetchResponse_EpochEndOffset(m.divergingEpoch))
+    const t_divergingEpoch = version >= 12 && !(m.divergingEpoch == null || (isDefault_FetchResponse_EpochEndOffset(m.divergingEpoch)))
     if (t_divergingEpoch) tags++
-    const t_currentLeader = version >= 12 && !(m.currentLeader === undefined || isDefault_FetchResponse_LeaderIdAndEpoch(m.currentLeader))
+    const t_currentLeader = version >= 12 && !(m.currentLeader == null || (isDefault_FetchResponse_LeaderIdAndEpoch(m.currentLeader)))
     if (t_currentLeader) tags++
-    const t_snapshotId = version >= 12 && !(m.snapshotId === undefined || isDefault_FetchResponse_SnapshotId(m.snapshotId))
+    const t_snapshotId = version >= 12 && !(m.snapshotId == null || (isDefault_FetchResponse_SnapshotId(m.snapshotId)))
     if (t_snapshotId) tags++
     w.uvarint(tags)
     if (t_divergingEpoch) {
@@ -857,23 +914,27 @@ function isDefault_FetchResponse_PartitionData(m: FetchResponse.PartitionData): 
     (m.highWatermark === undefined || m.highWatermark === 0) &&
     (m.lastStableOffset === undefined || m.lastStableOffset === -1) &&
     (m.logStartOffset === undefined || m.logStartOffset === -1) &&
-    (m.divergingEpoch === undefined || isDefault_FetchResponse_EpochEndOffset(m.divergingEpoch)) &&
-    (m.currentLeader === undefined || isDefault_FetchResponse_LeaderIdAndEpoch(m.currentLeader)) &&
-    (m.snapshotId === undefined || isDefault_FetchResponse_SnapshotId(m.snapshotId)) &&
-    (m.abortedTransactions == null || m.abortedTransactions.length === 0) &&
+    (m.divergingEpoch == null || (isDefault_FetchResponse_EpochEndOffset(m.divergingEpoch))) &&
+    (m.currentLeader == null || (isDefault_FetchResponse_LeaderIdAndEpoch(m.currentLeader))) &&
+    (m.snapshotId == null || (isDefault_FetchResponse_SnapshotId(m.snapshotId))) &&
+    (m.abortedTransactions === undefined || (m.abortedTransactions !== null && m.abortedTransactions.length === 0)) &&
     (m.preferredReadReplica === undefined || m.preferredReadReplica === -1) &&
     (m.records == null)
 }
 
 function read_FetchResponse_EpochEndOffset(r: Reader, version: number): FetchResponse.EpochEndOffset {
   const flex = version >= 12
-  let f_epoch: number = -1
+  let f_epoch: number
   if (version >= 12) {
     f_epoch = r.int32()
+  } else {
+    f_epoch = -1
   }
-  let f_endOffset: number = -1
+  let f_endOffset: number
   if (version >= 12) {
     f_endOffset = r.int64()
+  } else {
+    f_endOffset = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -909,13 +970,17 @@ function isDefault_FetchResponse_EpochEndOffset(m: FetchResponse.EpochEndOffset)
 
 function read_FetchResponse_LeaderIdAndEpoch(r: Reader, version: number): FetchResponse.LeaderIdAndEpoch {
   const flex = version >= 12
-  let f_leaderId: number = -1
+  let f_leaderId: number
   if (version >= 12) {
     f_leaderId = r.int32()
+  } else {
+    f_leaderId = -1
   }
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 12) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -979,13 +1044,17 @@ function isDefault_FetchResponse_SnapshotId(m: FetchResponse.SnapshotId): boolea
 
 function read_FetchResponse_AbortedTransaction(r: Reader, version: number): FetchResponse.AbortedTransaction {
   const flex = version >= 12
-  let f_producerId: number = 0
+  let f_producerId: number
   if (version >= 4) {
     f_producerId = r.int64()
+  } else {
+    f_producerId = 0
   }
-  let f_firstOffset: number = 0
+  let f_firstOffset: number
   if (version >= 4) {
     f_firstOffset = r.int64()
+  } else {
+    f_firstOffset = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -1021,21 +1090,29 @@ function isDefault_FetchResponse_AbortedTransaction(m: FetchResponse.AbortedTran
 
 function read_FetchResponse_NodeEndpoint(r: Reader, version: number): FetchResponse.NodeEndpoint {
   const flex = version >= 12
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 16) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 16) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 16) {
     f_port = r.int32()
+  } else {
+    f_port = 0
   }
-  let f_rack: string | null = null
+  let f_rack: string | null
   if (version >= 16) {
     f_rack = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_rack = null
   }
   if (flex) {
     r.skipTaggedFields()

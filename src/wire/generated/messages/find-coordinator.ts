@@ -15,15 +15,19 @@ export interface FindCoordinatorRequest {
 
 function read_FindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
   const flex = version >= 3
-  let f_key: string = ""
+  let f_key: string
   if (version <= 3) {
     f_key = (flex ? r.compactString() : r.string())
+  } else {
+    f_key = ""
   }
-  let f_keyType: number = 0
+  let f_keyType: number
   if (version >= 1) {
     f_keyType = r.int8()
+  } else {
+    f_keyType = 0
   }
-  let f_coordinatorKeys: string[] = []
+  let f_coordinatorKeys: string[]
   if (version >= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -37,6 +41,8 @@ function read_FindCoordinatorRequest(r: Reader, version: number): FindCoordinato
       }
       f_coordinatorKeys = a1
     }
+  } else {
+    f_coordinatorKeys = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -65,7 +71,7 @@ function write_FindCoordinatorRequest(w: Writer, version: number, m: FindCoordin
       else w.string(e5)
     }
   } else {
-    if (!(m.coordinatorKeys == null || m.coordinatorKeys.length === 0)) throw new EncodeError('field CoordinatorKeys cannot be sent in version ' + version)
+    if (!(m.coordinatorKeys == null || (m.coordinatorKeys.length === 0))) throw new EncodeError('field CoordinatorKeys cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -107,31 +113,43 @@ export declare namespace FindCoordinatorResponse {
 
 function read_FindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
   const flex = version >= 3
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version <= 3) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_errorMessage: string | null = ""
+  let f_errorMessage: string | null
   if (version >= 1 && version <= 3) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = ""
   }
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version <= 3) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version <= 3) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version <= 3) {
     f_port = r.int32()
+  } else {
+    f_port = 0
   }
-  let f_coordinators: FindCoordinatorResponse.Coordinator[] = []
+  let f_coordinators: FindCoordinatorResponse.Coordinator[]
   if (version >= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -145,6 +163,8 @@ function read_FindCoordinatorResponse(r: Reader, version: number): FindCoordinat
       }
       f_coordinators = a1
     }
+  } else {
+    f_coordinators = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -189,7 +209,7 @@ function write_FindCoordinatorResponse(w: Writer, version: number, m: FindCoordi
       write_FindCoordinatorResponse_Coordinator(w, version, e5)
     }
   } else {
-    if (!(m.coordinators == null || m.coordinators.length === 0)) throw new EncodeError('field Coordinators cannot be sent in version ' + version)
+    if (!(m.coordinators == null || (m.coordinators.length === 0))) throw new EncodeError('field Coordinators cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -198,29 +218,41 @@ function write_FindCoordinatorResponse(w: Writer, version: number, m: FindCoordi
 
 function read_FindCoordinatorResponse_Coordinator(r: Reader, version: number): FindCoordinatorResponse.Coordinator {
   const flex = version >= 3
-  let f_key: string = ""
+  let f_key: string
   if (version >= 4) {
     f_key = (flex ? r.compactString() : r.string())
+  } else {
+    f_key = ""
   }
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 4) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 4) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 4) {
     f_port = r.int32()
+  } else {
+    f_port = 0
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 4) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_errorMessage: string | null = ""
+  let f_errorMessage: string | null
   if (version >= 4) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = ""
   }
   if (flex) {
     r.skipTaggedFields()

@@ -53,7 +53,7 @@ function read_GetTelemetrySubscriptionsResponse(r: Reader, version: number): Get
   const f_errorCode: number = r.int16()
   const f_clientInstanceId: Uuid = r.uuid()
   const f_subscriptionId: number = r.int32()
-  let f_acceptedCompressionTypes: number[] = []
+  let f_acceptedCompressionTypes: number[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field AcceptedCompressionTypes was null')
@@ -69,7 +69,7 @@ function read_GetTelemetrySubscriptionsResponse(r: Reader, version: number): Get
   const f_pushIntervalMs: number = r.int32()
   const f_telemetryMaxBytes: number = r.int32()
   const f_deltaTemporality: boolean = r.bool()
-  let f_requestedMetrics: string[] = []
+  let f_requestedMetrics: string[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field RequestedMetrics was null')

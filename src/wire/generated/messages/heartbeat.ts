@@ -20,9 +20,11 @@ function read_HeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
   const f_groupId: string = (flex ? r.compactString() : r.string())
   const f_generationId: number = r.int32()
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
   if (flex) {
     r.skipTaggedFields()
@@ -57,9 +59,11 @@ export interface HeartbeatResponse {
 
 function read_HeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
   const flex = version >= 4
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   const f_errorCode: number = r.int16()
   if (flex) {

@@ -31,7 +31,7 @@ export declare namespace IncrementalAlterConfigsRequest {
 
 function read_IncrementalAlterConfigsRequest(r: Reader, version: number): IncrementalAlterConfigsRequest {
   const flex = version >= 1
-  let f_resources: IncrementalAlterConfigsRequest.AlterConfigsResource[] = []
+  let f_resources: IncrementalAlterConfigsRequest.AlterConfigsResource[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Resources was null')
@@ -68,7 +68,7 @@ function read_IncrementalAlterConfigsRequest_AlterConfigsResource(r: Reader, ver
   const flex = version >= 1
   const f_resourceType: number = r.int8()
   const f_resourceName: string = (flex ? r.compactString() : r.string())
-  let f_configs: IncrementalAlterConfigsRequest.AlterableConfig[] = []
+  let f_configs: IncrementalAlterConfigsRequest.AlterableConfig[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Configs was null')
@@ -109,7 +109,7 @@ function default_IncrementalAlterConfigsRequest_AlterConfigsResource(): Incremen
 function isDefault_IncrementalAlterConfigsRequest_AlterConfigsResource(m: IncrementalAlterConfigsRequest.AlterConfigsResource): boolean {
   return (m.resourceType === undefined || m.resourceType === 0) &&
     (m.resourceName === undefined || m.resourceName === "") &&
-    (m.configs == null || m.configs.length === 0)
+    (m.configs == null || (m.configs.length === 0))
 }
 
 function read_IncrementalAlterConfigsRequest_AlterableConfig(r: Reader, version: number): IncrementalAlterConfigsRequest.AlterableConfig {
@@ -167,7 +167,7 @@ export declare namespace IncrementalAlterConfigsResponse {
 function read_IncrementalAlterConfigsResponse(r: Reader, version: number): IncrementalAlterConfigsResponse {
   const flex = version >= 1
   const f_throttleTimeMs: number = r.int32()
-  let f_responses: IncrementalAlterConfigsResponse.AlterConfigsResourceResponse[] = []
+  let f_responses: IncrementalAlterConfigsResponse.AlterConfigsResourceResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')

@@ -19,13 +19,17 @@ function read_InitProducerIdRequest(r: Reader, version: number): InitProducerIdR
   const flex = version >= 2
   const f_transactionalId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_transactionTimeoutMs: number = r.int32()
-  let f_producerId: number = -1
+  let f_producerId: number
   if (version >= 3) {
     f_producerId = r.int64()
+  } else {
+    f_producerId = -1
   }
-  let f_producerEpoch: number = -1
+  let f_producerEpoch: number
   if (version >= 3) {
     f_producerEpoch = r.int16()
+  } else {
+    f_producerEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()

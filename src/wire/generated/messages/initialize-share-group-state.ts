@@ -30,7 +30,7 @@ export declare namespace InitializeShareGroupStateRequest {
 function read_InitializeShareGroupStateRequest(r: Reader, version: number): InitializeShareGroupStateRequest {
   const flex = true
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: InitializeShareGroupStateRequest.InitializeStateData[] = []
+  let f_topics: InitializeShareGroupStateRequest.InitializeStateData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -66,7 +66,7 @@ function write_InitializeShareGroupStateRequest(w: Writer, version: number, m: I
 function read_InitializeShareGroupStateRequest_InitializeStateData(r: Reader, version: number): InitializeShareGroupStateRequest.InitializeStateData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: InitializeShareGroupStateRequest.PartitionData[] = []
+  let f_partitions: InitializeShareGroupStateRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -104,7 +104,7 @@ function default_InitializeShareGroupStateRequest_InitializeStateData(): Initial
 
 function isDefault_InitializeShareGroupStateRequest_InitializeStateData(m: InitializeShareGroupStateRequest.InitializeStateData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_InitializeShareGroupStateRequest_PartitionData(r: Reader, version: number): InitializeShareGroupStateRequest.PartitionData {
@@ -161,7 +161,7 @@ export declare namespace InitializeShareGroupStateResponse {
 
 function read_InitializeShareGroupStateResponse(r: Reader, version: number): InitializeShareGroupStateResponse {
   const flex = true
-  let f_results: InitializeShareGroupStateResponse.InitializeStateResult[] = []
+  let f_results: InitializeShareGroupStateResponse.InitializeStateResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -195,7 +195,7 @@ function write_InitializeShareGroupStateResponse(w: Writer, version: number, m: 
 function read_InitializeShareGroupStateResponse_InitializeStateResult(r: Reader, version: number): InitializeShareGroupStateResponse.InitializeStateResult {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: InitializeShareGroupStateResponse.PartitionResult[] = []
+  let f_partitions: InitializeShareGroupStateResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -233,7 +233,7 @@ function default_InitializeShareGroupStateResponse_InitializeStateResult(): Init
 
 function isDefault_InitializeShareGroupStateResponse_InitializeStateResult(m: InitializeShareGroupStateResponse.InitializeStateResult): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_InitializeShareGroupStateResponse_PartitionResult(r: Reader, version: number): InitializeShareGroupStateResponse.PartitionResult {

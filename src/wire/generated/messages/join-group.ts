@@ -37,17 +37,21 @@ function read_JoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
   const flex = version >= 6
   const f_groupId: string = (flex ? r.compactString() : r.string())
   const f_sessionTimeoutMs: number = r.int32()
-  let f_rebalanceTimeoutMs: number = -1
+  let f_rebalanceTimeoutMs: number
   if (version >= 1) {
     f_rebalanceTimeoutMs = r.int32()
+  } else {
+    f_rebalanceTimeoutMs = -1
   }
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 5) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
   const f_protocolType: string = (flex ? r.compactString() : r.string())
-  let f_protocols: JoinGroupRequest.JoinGroupRequestProtocol[] = []
+  let f_protocols: JoinGroupRequest.JoinGroupRequestProtocol[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Protocols was null')
@@ -60,9 +64,11 @@ function read_JoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
     }
     f_protocols = a1
   }
-  let f_reason: string | null = null
+  let f_reason: string | null
   if (version >= 8) {
     f_reason = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_reason = null
   }
   if (flex) {
     r.skipTaggedFields()
@@ -129,7 +135,7 @@ function default_JoinGroupRequest_JoinGroupRequestProtocol(): JoinGroupRequest.J
 
 function isDefault_JoinGroupRequest_JoinGroupRequestProtocol(m: JoinGroupRequest.JoinGroupRequestProtocol): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.metadata == null || m.metadata.length === 0)
+    (m.metadata == null || (m.metadata.length === 0))
 }
 
 export interface JoinGroupResponse {
@@ -164,24 +170,30 @@ export declare namespace JoinGroupResponse {
 
 function read_JoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
   const flex = version >= 6
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 2) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   const f_errorCode: number = r.int16()
   const f_generationId: number = r.int32()
-  let f_protocolType: string | null = null
+  let f_protocolType: string | null
   if (version >= 7) {
     f_protocolType = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_protocolType = null
   }
   const f_protocolName: string | null = (version >= 7 ? (flex ? r.compactNullableString() : r.nullableString()) : (flex ? r.compactString() : r.string()))
   const f_leader: string = (flex ? r.compactString() : r.string())
-  let f_skipAssignment: boolean = false
+  let f_skipAssignment: boolean
   if (version >= 9) {
     f_skipAssignment = r.bool()
+  } else {
+    f_skipAssignment = false
   }
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_members: JoinGroupResponse.JoinGroupResponseMember[] = []
+  let f_members: JoinGroupResponse.JoinGroupResponseMember[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Members was null')
@@ -236,9 +248,11 @@ function write_JoinGroupResponse(w: Writer, version: number, m: JoinGroupRespons
 function read_JoinGroupResponse_JoinGroupResponseMember(r: Reader, version: number): JoinGroupResponse.JoinGroupResponseMember {
   const flex = version >= 6
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 5) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
   const f_metadata: Buffer = (flex ? r.compactBytes() : r.bytes())
   if (flex) {
@@ -269,7 +283,7 @@ function default_JoinGroupResponse_JoinGroupResponseMember(): JoinGroupResponse.
 function isDefault_JoinGroupResponse_JoinGroupResponseMember(m: JoinGroupResponse.JoinGroupResponseMember): boolean {
   return (m.memberId === undefined || m.memberId === "") &&
     (m.groupInstanceId == null) &&
-    (m.metadata == null || m.metadata.length === 0)
+    (m.metadata == null || (m.metadata.length === 0))
 }
 
 export const JoinGroupApi: ApiCodec<JoinGroupRequest, JoinGroupResponse> = {

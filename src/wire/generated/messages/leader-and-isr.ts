@@ -70,20 +70,26 @@ export declare namespace LeaderAndIsrRequest {
 function read_LeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrRequest {
   const flex = version >= 4
   const f_controllerId: number = r.int32()
-  let f_isKRaftController: boolean = false
+  let f_isKRaftController: boolean
   if (version >= 7) {
     f_isKRaftController = r.bool()
+  } else {
+    f_isKRaftController = false
   }
   const f_controllerEpoch: number = r.int32()
-  let f_brokerEpoch: number = -1
+  let f_brokerEpoch: number
   if (version >= 2) {
     f_brokerEpoch = r.int64()
+  } else {
+    f_brokerEpoch = -1
   }
-  let f_type: number = 0
+  let f_type: number
   if (version >= 5) {
     f_type = r.int8()
+  } else {
+    f_type = 0
   }
-  let f_ungroupedPartitionStates: LeaderAndIsrRequest.LeaderAndIsrPartitionState[] = []
+  let f_ungroupedPartitionStates: LeaderAndIsrRequest.LeaderAndIsrPartitionState[]
   if (version <= 1) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -97,8 +103,10 @@ function read_LeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReque
       }
       f_ungroupedPartitionStates = a1
     }
+  } else {
+    f_ungroupedPartitionStates = []
   }
-  let f_topicStates: LeaderAndIsrRequest.LeaderAndIsrTopicState[] = []
+  let f_topicStates: LeaderAndIsrRequest.LeaderAndIsrTopicState[]
   if (version >= 2) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -112,8 +120,10 @@ function read_LeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrReque
       }
       f_topicStates = a5
     }
+  } else {
+    f_topicStates = []
   }
-  let f_liveLeaders: LeaderAndIsrRequest.LeaderAndIsrLiveLeader[] = []
+  let f_liveLeaders: LeaderAndIsrRequest.LeaderAndIsrLiveLeader[]
   const n8 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n8 < 0) {
     throw new DecodeError('non-nullable field LiveLeaders was null')
@@ -156,7 +166,7 @@ function write_LeaderAndIsrRequest(w: Writer, version: number, m: LeaderAndIsrRe
       write_LeaderAndIsrRequest_LeaderAndIsrPartitionState(w, version, e13)
     }
   } else {
-    if (!(m.ungroupedPartitionStates == null || m.ungroupedPartitionStates.length === 0)) throw new EncodeError('field UngroupedPartitionStates cannot be sent in version ' + version)
+    if (!(m.ungroupedPartitionStates == null || (m.ungroupedPartitionStates.length === 0))) throw new EncodeError('field UngroupedPartitionStates cannot be sent in version ' + version)
   }
   if (version >= 2) {
     const a14 = (m.topicStates ?? [])
@@ -165,7 +175,7 @@ function write_LeaderAndIsrRequest(w: Writer, version: number, m: LeaderAndIsrRe
       write_LeaderAndIsrRequest_LeaderAndIsrTopicState(w, version, e15)
     }
   } else {
-    if (!(m.topicStates == null || m.topicStates.length === 0)) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
+    if (!(m.topicStates == null || (m.topicStates.length === 0))) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
   }
   const a16 = (m.liveLeaders ?? [])
   flex ? w.compactArrayLength(a16.length) : w.arrayLength(a16.length)
@@ -179,15 +189,17 @@ function write_LeaderAndIsrRequest(w: Writer, version: number, m: LeaderAndIsrRe
 
 function read_LeaderAndIsrRequest_LeaderAndIsrPartitionState(r: Reader, version: number): LeaderAndIsrRequest.LeaderAndIsrPartitionState {
   const flex = version >= 4
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version <= 1) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
   const f_partitionIndex: number = r.int32()
   const f_controllerEpoch: number = r.int32()
   const f_leader: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_isr: number[] = []
+  let f_isr: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field Isr was null')
@@ -201,7 +213,7 @@ function read_LeaderAndIsrRequest_LeaderAndIsrPartitionState(r: Reader, version:
     f_isr = a19
   }
   const f_partitionEpoch: number = r.int32()
-  let f_replicas: number[] = []
+  let f_replicas: number[]
   const n22 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n22 < 0) {
     throw new DecodeError('non-nullable field Replicas was null')
@@ -214,7 +226,7 @@ function read_LeaderAndIsrRequest_LeaderAndIsrPartitionState(r: Reader, version:
     }
     f_replicas = a23
   }
-  let f_addingReplicas: number[] = []
+  let f_addingReplicas: number[]
   if (version >= 3) {
     const n26 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n26 < 0) {
@@ -228,8 +240,10 @@ function read_LeaderAndIsrRequest_LeaderAndIsrPartitionState(r: Reader, version:
       }
       f_addingReplicas = a27
     }
+  } else {
+    f_addingReplicas = []
   }
-  let f_removingReplicas: number[] = []
+  let f_removingReplicas: number[]
   if (version >= 3) {
     const n30 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n30 < 0) {
@@ -243,14 +257,20 @@ function read_LeaderAndIsrRequest_LeaderAndIsrPartitionState(r: Reader, version:
       }
       f_removingReplicas = a31
     }
+  } else {
+    f_removingReplicas = []
   }
-  let f_isNew: boolean = false
+  let f_isNew: boolean
   if (version >= 1) {
     f_isNew = r.bool()
+  } else {
+    f_isNew = false
   }
-  let f_leaderRecoveryState: number = 0
+  let f_leaderRecoveryState: number
   if (version >= 6) {
     f_leaderRecoveryState = r.int8()
+  } else {
+    f_leaderRecoveryState = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -316,26 +336,30 @@ function isDefault_LeaderAndIsrRequest_LeaderAndIsrPartitionState(m: LeaderAndIs
     (m.controllerEpoch === undefined || m.controllerEpoch === 0) &&
     (m.leader === undefined || m.leader === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
-    (m.isr == null || m.isr.length === 0) &&
+    (m.isr == null || (m.isr.length === 0)) &&
     (m.partitionEpoch === undefined || m.partitionEpoch === 0) &&
-    (m.replicas == null || m.replicas.length === 0) &&
-    (m.addingReplicas == null || m.addingReplicas.length === 0) &&
-    (m.removingReplicas == null || m.removingReplicas.length === 0) &&
+    (m.replicas == null || (m.replicas.length === 0)) &&
+    (m.addingReplicas == null || (m.addingReplicas.length === 0)) &&
+    (m.removingReplicas == null || (m.removingReplicas.length === 0)) &&
     (m.isNew === undefined || m.isNew === false) &&
     (m.leaderRecoveryState === undefined || m.leaderRecoveryState === 0)
 }
 
 function read_LeaderAndIsrRequest_LeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrRequest.LeaderAndIsrTopicState {
   const flex = version >= 4
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version >= 2) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 5) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitionStates: LeaderAndIsrRequest.LeaderAndIsrPartitionState[] = []
+  let f_partitionStates: LeaderAndIsrRequest.LeaderAndIsrPartitionState[]
   if (version >= 2) {
     const n42 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n42 < 0) {
@@ -349,6 +373,8 @@ function read_LeaderAndIsrRequest_LeaderAndIsrTopicState(r: Reader, version: num
       }
       f_partitionStates = a43
     }
+  } else {
+    f_partitionStates = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -374,7 +400,7 @@ function write_LeaderAndIsrRequest_LeaderAndIsrTopicState(w: Writer, version: nu
       write_LeaderAndIsrRequest_LeaderAndIsrPartitionState(w, version, e47)
     }
   } else {
-    if (!(m.partitionStates == null || m.partitionStates.length === 0)) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
+    if (!(m.partitionStates == null || (m.partitionStates.length === 0))) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -388,7 +414,7 @@ function default_LeaderAndIsrRequest_LeaderAndIsrTopicState(): LeaderAndIsrReque
 function isDefault_LeaderAndIsrRequest_LeaderAndIsrTopicState(m: LeaderAndIsrRequest.LeaderAndIsrTopicState): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitionStates == null || m.partitionStates.length === 0)
+    (m.partitionStates == null || (m.partitionStates.length === 0))
 }
 
 function read_LeaderAndIsrRequest_LeaderAndIsrLiveLeader(r: Reader, version: number): LeaderAndIsrRequest.LeaderAndIsrLiveLeader {
@@ -451,7 +477,7 @@ export declare namespace LeaderAndIsrResponse {
 function read_LeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrResponse {
   const flex = version >= 4
   const f_errorCode: number = r.int16()
-  let f_partitionErrors: LeaderAndIsrResponse.LeaderAndIsrPartitionError[] = []
+  let f_partitionErrors: LeaderAndIsrResponse.LeaderAndIsrPartitionError[]
   if (version <= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -465,8 +491,10 @@ function read_LeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrResp
       }
       f_partitionErrors = a1
     }
+  } else {
+    f_partitionErrors = []
   }
-  let f_topics: LeaderAndIsrResponse.LeaderAndIsrTopicError[] = []
+  let f_topics: LeaderAndIsrResponse.LeaderAndIsrTopicError[]
   if (version >= 5) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -480,6 +508,8 @@ function read_LeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrResp
       }
       f_topics = a5
     }
+  } else {
+    f_topics = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -497,7 +527,7 @@ function write_LeaderAndIsrResponse(w: Writer, version: number, m: LeaderAndIsrR
       write_LeaderAndIsrResponse_LeaderAndIsrPartitionError(w, version, e9)
     }
   } else {
-    if (!(m.partitionErrors == null || m.partitionErrors.length === 0)) throw new EncodeError('field PartitionErrors cannot be sent in version ' + version)
+    if (!(m.partitionErrors == null || (m.partitionErrors.length === 0))) throw new EncodeError('field PartitionErrors cannot be sent in version ' + version)
   }
   if (version >= 5) {
     const a10 = (m.topics ?? [])
@@ -506,7 +536,7 @@ function write_LeaderAndIsrResponse(w: Writer, version: number, m: LeaderAndIsrR
       write_LeaderAndIsrResponse_LeaderAndIsrTopicError(w, version, e11)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -515,9 +545,11 @@ function write_LeaderAndIsrResponse(w: Writer, version: number, m: LeaderAndIsrR
 
 function read_LeaderAndIsrResponse_LeaderAndIsrPartitionError(r: Reader, version: number): LeaderAndIsrResponse.LeaderAndIsrPartitionError {
   const flex = version >= 4
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version <= 4) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
@@ -552,11 +584,13 @@ function isDefault_LeaderAndIsrResponse_LeaderAndIsrPartitionError(m: LeaderAndI
 
 function read_LeaderAndIsrResponse_LeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrResponse.LeaderAndIsrTopicError {
   const flex = version >= 4
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 5) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitionErrors: LeaderAndIsrResponse.LeaderAndIsrPartitionError[] = []
+  let f_partitionErrors: LeaderAndIsrResponse.LeaderAndIsrPartitionError[]
   if (version >= 5) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -570,6 +604,8 @@ function read_LeaderAndIsrResponse_LeaderAndIsrTopicError(r: Reader, version: nu
       }
       f_partitionErrors = a13
     }
+  } else {
+    f_partitionErrors = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -591,7 +627,7 @@ function write_LeaderAndIsrResponse_LeaderAndIsrTopicError(w: Writer, version: n
       write_LeaderAndIsrResponse_LeaderAndIsrPartitionError(w, version, e17)
     }
   } else {
-    if (!(m.partitionErrors == null || m.partitionErrors.length === 0)) throw new EncodeError('field PartitionErrors cannot be sent in version ' + version)
+    if (!(m.partitionErrors == null || (m.partitionErrors.length === 0))) throw new EncodeError('field PartitionErrors cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -604,7 +640,7 @@ function default_LeaderAndIsrResponse_LeaderAndIsrTopicError(): LeaderAndIsrResp
 
 function isDefault_LeaderAndIsrResponse_LeaderAndIsrTopicError(m: LeaderAndIsrResponse.LeaderAndIsrTopicError): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitionErrors == null || m.partitionErrors.length === 0)
+    (m.partitionErrors == null || (m.partitionErrors.length === 0))
 }
 
 export const LeaderAndIsrApi: ApiCodec<LeaderAndIsrRequest, LeaderAndIsrResponse> = {

@@ -26,11 +26,13 @@ export declare namespace LeaveGroupRequest {
 function read_LeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
   const flex = version >= 4
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_memberId: string = ""
+  let f_memberId: string
   if (version <= 2) {
     f_memberId = (flex ? r.compactString() : r.string())
+  } else {
+    f_memberId = ""
   }
-  let f_members: LeaveGroupRequest.MemberIdentity[] = []
+  let f_members: LeaveGroupRequest.MemberIdentity[]
   if (version >= 3) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -44,6 +46,8 @@ function read_LeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
       }
       f_members = a1
     }
+  } else {
+    f_members = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -68,7 +72,7 @@ function write_LeaveGroupRequest(w: Writer, version: number, m: LeaveGroupReques
       write_LeaveGroupRequest_MemberIdentity(w, version, e5)
     }
   } else {
-    if (!(m.members == null || m.members.length === 0)) throw new EncodeError('field Members cannot be sent in version ' + version)
+    if (!(m.members == null || (m.members.length === 0))) throw new EncodeError('field Members cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -77,17 +81,23 @@ function write_LeaveGroupRequest(w: Writer, version: number, m: LeaveGroupReques
 
 function read_LeaveGroupRequest_MemberIdentity(r: Reader, version: number): LeaveGroupRequest.MemberIdentity {
   const flex = version >= 4
-  let f_memberId: string = ""
+  let f_memberId: string
   if (version >= 3) {
     f_memberId = (flex ? r.compactString() : r.string())
+  } else {
+    f_memberId = ""
   }
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
-  let f_reason: string | null = null
+  let f_reason: string | null
   if (version >= 5) {
     f_reason = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_reason = null
   }
   if (flex) {
     r.skipTaggedFields()
@@ -149,12 +159,14 @@ export declare namespace LeaveGroupResponse {
 
 function read_LeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {
   const flex = version >= 4
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   const f_errorCode: number = r.int16()
-  let f_members: LeaveGroupResponse.MemberResponse[] = []
+  let f_members: LeaveGroupResponse.MemberResponse[]
   if (version >= 3) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -168,6 +180,8 @@ function read_LeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse
       }
       f_members = a1
     }
+  } else {
+    f_members = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -188,7 +202,7 @@ function write_LeaveGroupResponse(w: Writer, version: number, m: LeaveGroupRespo
       write_LeaveGroupResponse_MemberResponse(w, version, e5)
     }
   } else {
-    if (!(m.members == null || m.members.length === 0)) throw new EncodeError('field Members cannot be sent in version ' + version)
+    if (!(m.members == null || (m.members.length === 0))) throw new EncodeError('field Members cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -197,17 +211,23 @@ function write_LeaveGroupResponse(w: Writer, version: number, m: LeaveGroupRespo
 
 function read_LeaveGroupResponse_MemberResponse(r: Reader, version: number): LeaveGroupResponse.MemberResponse {
   const flex = version >= 4
-  let f_memberId: string = ""
+  let f_memberId: string
   if (version >= 3) {
     f_memberId = (flex ? r.compactString() : r.string())
+  } else {
+    f_memberId = ""
   }
-  let f_groupInstanceId: string | null = ""
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = ""
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 3) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
   if (flex) {
     r.skipTaggedFields()

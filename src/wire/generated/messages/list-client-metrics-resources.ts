@@ -41,7 +41,7 @@ function read_ListClientMetricsResourcesResponse(r: Reader, version: number): Li
   const flex = true
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_clientMetricsResources: ListClientMetricsResourcesResponse.ClientMetricsResource[] = []
+  let f_clientMetricsResources: ListClientMetricsResourcesResponse.ClientMetricsResource[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field ClientMetricsResources was null')

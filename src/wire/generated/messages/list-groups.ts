@@ -13,7 +13,7 @@ export interface ListGroupsRequest {
 
 function read_ListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
   const flex = version >= 3
-  let f_statesFilter: string[] = []
+  let f_statesFilter: string[]
   if (version >= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -27,8 +27,10 @@ function read_ListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
       }
       f_statesFilter = a1
     }
+  } else {
+    f_statesFilter = []
   }
-  let f_typesFilter: string[] = []
+  let f_typesFilter: string[]
   if (version >= 5) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -42,6 +44,8 @@ function read_ListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
       }
       f_typesFilter = a5
     }
+  } else {
+    f_typesFilter = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -59,7 +63,7 @@ function write_ListGroupsRequest(w: Writer, version: number, m: ListGroupsReques
       else w.string(e9)
     }
   } else {
-    if (!(m.statesFilter == null || m.statesFilter.length === 0)) throw new EncodeError('field StatesFilter cannot be sent in version ' + version)
+    if (!(m.statesFilter == null || (m.statesFilter.length === 0))) throw new EncodeError('field StatesFilter cannot be sent in version ' + version)
   }
   if (version >= 5) {
     const a10 = (m.typesFilter ?? [])
@@ -69,7 +73,7 @@ function write_ListGroupsRequest(w: Writer, version: number, m: ListGroupsReques
       else w.string(e11)
     }
   } else {
-    if (!(m.typesFilter == null || m.typesFilter.length === 0)) throw new EncodeError('field TypesFilter cannot be sent in version ' + version)
+    if (!(m.typesFilter == null || (m.typesFilter.length === 0))) throw new EncodeError('field TypesFilter cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -99,12 +103,14 @@ export declare namespace ListGroupsResponse {
 
 function read_ListGroupsResponse(r: Reader, version: number): ListGroupsResponse {
   const flex = version >= 3
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   const f_errorCode: number = r.int16()
-  let f_groups: ListGroupsResponse.ListedGroup[] = []
+  let f_groups: ListGroupsResponse.ListedGroup[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Groups was null')
@@ -143,13 +149,17 @@ function read_ListGroupsResponse_ListedGroup(r: Reader, version: number): ListGr
   const flex = version >= 3
   const f_groupId: string = (flex ? r.compactString() : r.string())
   const f_protocolType: string = (flex ? r.compactString() : r.string())
-  let f_groupState: string = ""
+  let f_groupState: string
   if (version >= 4) {
     f_groupState = (flex ? r.compactString() : r.string())
+  } else {
+    f_groupState = ""
   }
-  let f_groupType: string = ""
+  let f_groupType: string
   if (version >= 5) {
     f_groupType = (flex ? r.compactString() : r.string())
+  } else {
+    f_groupType = ""
   }
   if (flex) {
     r.skipTaggedFields()

@@ -36,11 +36,13 @@ export declare namespace ListOffsetsRequest {
 function read_ListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
   const flex = version >= 6
   const f_replicaId: number = r.int32()
-  let f_isolationLevel: number = 0
+  let f_isolationLevel: number
   if (version >= 2) {
     f_isolationLevel = r.int8()
+  } else {
+    f_isolationLevel = 0
   }
-  let f_topics: ListOffsetsRequest.ListOffsetsTopic[] = []
+  let f_topics: ListOffsetsRequest.ListOffsetsTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -53,9 +55,11 @@ function read_ListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest
     }
     f_topics = a1
   }
-  let f_timeoutMs: number = 0
+  let f_timeoutMs: number
   if (version >= 10) {
     f_timeoutMs = r.int32()
+  } else {
+    f_timeoutMs = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -87,7 +91,7 @@ function write_ListOffsetsRequest(w: Writer, version: number, m: ListOffsetsRequ
 function read_ListOffsetsRequest_ListOffsetsTopic(r: Reader, version: number): ListOffsetsRequest.ListOffsetsTopic {
   const flex = version >= 6
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: ListOffsetsRequest.ListOffsetsPartition[] = []
+  let f_partitions: ListOffsetsRequest.ListOffsetsPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -126,20 +130,24 @@ function default_ListOffsetsRequest_ListOffsetsTopic(): ListOffsetsRequest.ListO
 
 function isDefault_ListOffsetsRequest_ListOffsetsTopic(m: ListOffsetsRequest.ListOffsetsTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ListOffsetsRequest_ListOffsetsPartition(r: Reader, version: number): ListOffsetsRequest.ListOffsetsPartition {
   const flex = version >= 6
   const f_partitionIndex: number = r.int32()
-  let f_currentLeaderEpoch: number = -1
+  let f_currentLeaderEpoch: number
   if (version >= 4) {
     f_currentLeaderEpoch = r.int32()
+  } else {
+    f_currentLeaderEpoch = -1
   }
   const f_timestamp: number = r.int64()
-  let f_maxNumOffsets: number = 1
+  let f_maxNumOffsets: number
   if (version === 0) {
     f_maxNumOffsets = r.int32()
+  } else {
+    f_maxNumOffsets = 1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -205,11 +213,13 @@ export declare namespace ListOffsetsResponse {
 
 function read_ListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
   const flex = version >= 6
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 2) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_topics: ListOffsetsResponse.ListOffsetsTopicResponse[] = []
+  let f_topics: ListOffsetsResponse.ListOffsetsTopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -246,7 +256,7 @@ function write_ListOffsetsResponse(w: Writer, version: number, m: ListOffsetsRes
 function read_ListOffsetsResponse_ListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsResponse.ListOffsetsTopicResponse {
   const flex = version >= 6
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: ListOffsetsResponse.ListOffsetsPartitionResponse[] = []
+  let f_partitions: ListOffsetsResponse.ListOffsetsPartitionResponse[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -285,14 +295,14 @@ function default_ListOffsetsResponse_ListOffsetsTopicResponse(): ListOffsetsResp
 
 function isDefault_ListOffsetsResponse_ListOffsetsTopicResponse(m: ListOffsetsResponse.ListOffsetsTopicResponse): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ListOffsetsResponse_ListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsResponse.ListOffsetsPartitionResponse {
   const flex = version >= 6
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_oldStyleOffsets: number[] = []
+  let f_oldStyleOffsets: number[]
   if (version === 0) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -306,18 +316,26 @@ function read_ListOffsetsResponse_ListOffsetsPartitionResponse(r: Reader, versio
       }
       f_oldStyleOffsets = a13
     }
+  } else {
+    f_oldStyleOffsets = []
   }
-  let f_timestamp: number = -1
+  let f_timestamp: number
   if (version >= 1) {
     f_timestamp = r.int64()
+  } else {
+    f_timestamp = -1
   }
-  let f_offset: number = -1
+  let f_offset: number
   if (version >= 1) {
     f_offset = r.int64()
+  } else {
+    f_offset = -1
   }
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 4) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -336,7 +354,7 @@ function write_ListOffsetsResponse_ListOffsetsPartitionResponse(w: Writer, versi
       w.int64(e17)
     }
   } else {
-    if (!(m.oldStyleOffsets == null || m.oldStyleOffsets.length === 0)) throw new EncodeError('field OldStyleOffsets cannot be sent in version ' + version)
+    if (!(m.oldStyleOffsets == null || (m.oldStyleOffsets.length === 0))) throw new EncodeError('field OldStyleOffsets cannot be sent in version ' + version)
   }
   if (version >= 1) {
     w.int64((m.timestamp ?? -1))
@@ -365,7 +383,7 @@ function default_ListOffsetsResponse_ListOffsetsPartitionResponse(): ListOffsets
 function isDefault_ListOffsetsResponse_ListOffsetsPartitionResponse(m: ListOffsetsResponse.ListOffsetsPartitionResponse): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.errorCode === undefined || m.errorCode === 0) &&
-    (m.oldStyleOffsets == null || m.oldStyleOffsets.length === 0) &&
+    (m.oldStyleOffsets == null || (m.oldStyleOffsets.length === 0)) &&
     (m.timestamp === undefined || m.timestamp === -1) &&
     (m.offset === undefined || m.offset === -1) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === -1)

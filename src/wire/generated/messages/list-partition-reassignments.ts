@@ -22,7 +22,7 @@ export declare namespace ListPartitionReassignmentsRequest {
 function read_ListPartitionReassignmentsRequest(r: Reader, version: number): ListPartitionReassignmentsRequest {
   const flex = true
   const f_timeoutMs: number = r.int32()
-  let f_topics: ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics[] | null = null
+  let f_topics: ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_topics = null
@@ -62,7 +62,7 @@ function write_ListPartitionReassignmentsRequest(w: Writer, version: number, m: 
 function read_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics(r: Reader, version: number): ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionIndexes was null')
@@ -101,7 +101,7 @@ function default_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTop
 
 function isDefault_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics(m: ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 export interface ListPartitionReassignmentsResponse {
@@ -138,7 +138,7 @@ function read_ListPartitionReassignmentsResponse(r: Reader, version: number): Li
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_topics: ListPartitionReassignmentsResponse.OngoingTopicReassignment[] = []
+  let f_topics: ListPartitionReassignmentsResponse.OngoingTopicReassignment[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -176,7 +176,7 @@ function write_ListPartitionReassignmentsResponse(w: Writer, version: number, m:
 function read_ListPartitionReassignmentsResponse_OngoingTopicReassignment(r: Reader, version: number): ListPartitionReassignmentsResponse.OngoingTopicReassignment {
   const flex = true
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: ListPartitionReassignmentsResponse.OngoingPartitionReassignment[] = []
+  let f_partitions: ListPartitionReassignmentsResponse.OngoingPartitionReassignment[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -215,13 +215,13 @@ function default_ListPartitionReassignmentsResponse_OngoingTopicReassignment(): 
 
 function isDefault_ListPartitionReassignmentsResponse_OngoingTopicReassignment(m: ListPartitionReassignmentsResponse.OngoingTopicReassignment): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(r: Reader, version: number): ListPartitionReassignmentsResponse.OngoingPartitionReassignment {
   const flex = true
   const f_partitionIndex: number = r.int32()
-  let f_replicas: number[] = []
+  let f_replicas: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Replicas was null')
@@ -234,7 +234,7 @@ function read_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(r:
     }
     f_replicas = a13
   }
-  let f_addingReplicas: number[] = []
+  let f_addingReplicas: number[]
   const n16 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n16 < 0) {
     throw new DecodeError('non-nullable field AddingReplicas was null')
@@ -247,7 +247,7 @@ function read_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(r:
     }
     f_addingReplicas = a17
   }
-  let f_removingReplicas: number[] = []
+  let f_removingReplicas: number[]
   const n20 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n20 < 0) {
     throw new DecodeError('non-nullable field RemovingReplicas was null')
@@ -295,9 +295,9 @@ function default_ListPartitionReassignmentsResponse_OngoingPartitionReassignment
 
 function isDefault_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(m: ListPartitionReassignmentsResponse.OngoingPartitionReassignment): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
-    (m.replicas == null || m.replicas.length === 0) &&
-    (m.addingReplicas == null || m.addingReplicas.length === 0) &&
-    (m.removingReplicas == null || m.removingReplicas.length === 0)
+    (m.replicas == null || (m.replicas.length === 0)) &&
+    (m.addingReplicas == null || (m.addingReplicas.length === 0)) &&
+    (m.removingReplicas == null || (m.removingReplicas.length === 0))
 }
 
 export const ListPartitionReassignmentsApi: ApiCodec<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse> = {

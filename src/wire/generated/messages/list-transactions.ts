@@ -15,7 +15,7 @@ export interface ListTransactionsRequest {
 
 function read_ListTransactionsRequest(r: Reader, version: number): ListTransactionsRequest {
   const flex = true
-  let f_stateFilters: string[] = []
+  let f_stateFilters: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field StateFilters was null')
@@ -28,7 +28,7 @@ function read_ListTransactionsRequest(r: Reader, version: number): ListTransacti
     }
     f_stateFilters = a1
   }
-  let f_producerIdFilters: number[] = []
+  let f_producerIdFilters: number[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field ProducerIdFilters was null')
@@ -41,9 +41,11 @@ function read_ListTransactionsRequest(r: Reader, version: number): ListTransacti
     }
     f_producerIdFilters = a5
   }
-  let f_durationFilter: number = -1
+  let f_durationFilter: number
   if (version >= 1) {
     f_durationFilter = r.int64()
+  } else {
+    f_durationFilter = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -95,7 +97,7 @@ function read_ListTransactionsResponse(r: Reader, version: number): ListTransact
   const flex = true
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
-  let f_unknownStateFilters: string[] = []
+  let f_unknownStateFilters: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field UnknownStateFilters was null')
@@ -108,7 +110,7 @@ function read_ListTransactionsResponse(r: Reader, version: number): ListTransact
     }
     f_unknownStateFilters = a1
   }
-  let f_transactionStates: ListTransactionsResponse.TransactionState[] = []
+  let f_transactionStates: ListTransactionsResponse.TransactionState[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field TransactionStates was null')

@@ -25,7 +25,7 @@ export declare namespace MetadataRequest {
 
 function read_MetadataRequest(r: Reader, version: number): MetadataRequest {
   const flex = version >= 9
-  let f_topics: MetadataRequest.MetadataRequestTopic[] | null = []
+  let f_topics: MetadataRequest.MetadataRequestTopic[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     if (!(version >= 1)) throw new DecodeError('non-nullable field Topics was null')
@@ -39,17 +39,23 @@ function read_MetadataRequest(r: Reader, version: number): MetadataRequest {
     }
     f_topics = a1
   }
-  let f_allowAutoTopicCreation: boolean = true
+  let f_allowAutoTopicCreation: boolean
   if (version >= 4) {
     f_allowAutoTopicCreation = r.bool()
+  } else {
+    f_allowAutoTopicCreation = true
   }
-  let f_includeClusterAuthorizedOperations: boolean = false
+  let f_includeClusterAuthorizedOperations: boolean
   if (version >= 8 && version <= 10) {
     f_includeClusterAuthorizedOperations = r.bool()
+  } else {
+    f_includeClusterAuthorizedOperations = false
   }
-  let f_includeTopicAuthorizedOperations: boolean = false
+  let f_includeTopicAuthorizedOperations: boolean
   if (version >= 8) {
     f_includeTopicAuthorizedOperations = r.bool()
+  } else {
+    f_includeTopicAuthorizedOperations = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -92,9 +98,11 @@ function write_MetadataRequest(w: Writer, version: number, m: MetadataRequest): 
 
 function read_MetadataRequest_MetadataRequestTopic(r: Reader, version: number): MetadataRequest.MetadataRequestTopic {
   const flex = version >= 9
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 10) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
   const f_name: string | null = (version >= 10 ? (flex ? r.compactNullableString() : r.nullableString()) : (flex ? r.compactString() : r.string()))
   if (flex) {
@@ -184,11 +192,13 @@ export declare namespace MetadataResponse {
 
 function read_MetadataResponse(r: Reader, version: number): MetadataResponse {
   const flex = version >= 9
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 3) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_brokers: MetadataResponse.MetadataResponseBroker[] = []
+  let f_brokers: MetadataResponse.MetadataResponseBroker[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Brokers was null')
@@ -201,15 +211,19 @@ function read_MetadataResponse(r: Reader, version: number): MetadataResponse {
     }
     f_brokers = a1
   }
-  let f_clusterId: string | null = null
+  let f_clusterId: string | null
   if (version >= 2) {
     f_clusterId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_clusterId = null
   }
-  let f_controllerId: number = -1
+  let f_controllerId: number
   if (version >= 1) {
     f_controllerId = r.int32()
+  } else {
+    f_controllerId = -1
   }
-  let f_topics: MetadataResponse.MetadataResponseTopic[] = []
+  let f_topics: MetadataResponse.MetadataResponseTopic[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -222,9 +236,11 @@ function read_MetadataResponse(r: Reader, version: number): MetadataResponse {
     }
     f_topics = a5
   }
-  let f_clusterAuthorizedOperations: number = -2147483648
+  let f_clusterAuthorizedOperations: number
   if (version >= 8 && version <= 10) {
     f_clusterAuthorizedOperations = r.int32()
+  } else {
+    f_clusterAuthorizedOperations = -2147483648
   }
   if (flex) {
     r.skipTaggedFields()
@@ -269,9 +285,11 @@ function read_MetadataResponse_MetadataResponseBroker(r: Reader, version: number
   const f_nodeId: number = r.int32()
   const f_host: string = (flex ? r.compactString() : r.string())
   const f_port: number = r.int32()
-  let f_rack: string | null = null
+  let f_rack: string | null
   if (version >= 1) {
     f_rack = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_rack = null
   }
   if (flex) {
     r.skipTaggedFields()
@@ -309,15 +327,19 @@ function read_MetadataResponse_MetadataResponseTopic(r: Reader, version: number)
   const flex = version >= 9
   const f_errorCode: number = r.int16()
   const f_name: string | null = (version >= 12 ? (flex ? r.compactNullableString() : r.nullableString()) : (flex ? r.compactString() : r.string()))
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 10) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_isInternal: boolean = false
+  let f_isInternal: boolean
   if (version >= 1) {
     f_isInternal = r.bool()
+  } else {
+    f_isInternal = false
   }
-  let f_partitions: MetadataResponse.MetadataResponsePartition[] = []
+  let f_partitions: MetadataResponse.MetadataResponsePartition[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -330,9 +352,11 @@ function read_MetadataResponse_MetadataResponseTopic(r: Reader, version: number)
     }
     f_partitions = a13
   }
-  let f_topicAuthorizedOperations: number = -2147483648
+  let f_topicAuthorizedOperations: number
   if (version >= 8) {
     f_topicAuthorizedOperations = r.int32()
+  } else {
+    f_topicAuthorizedOperations = -2147483648
   }
   if (flex) {
     r.skipTaggedFields()
@@ -376,7 +400,7 @@ function isDefault_MetadataResponse_MetadataResponseTopic(m: MetadataResponse.Me
     (m.name === undefined || m.name === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.isInternal === undefined || m.isInternal === false) &&
-    (m.partitions == null || m.partitions.length === 0) &&
+    (m.partitions == null || (m.partitions.length === 0)) &&
     (m.topicAuthorizedOperations === undefined || m.topicAuthorizedOperations === -2147483648)
 }
 
@@ -385,11 +409,13 @@ function read_MetadataResponse_MetadataResponsePartition(r: Reader, version: num
   const f_errorCode: number = r.int16()
   const f_partitionIndex: number = r.int32()
   const f_leaderId: number = r.int32()
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 7) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
-  let f_replicaNodes: number[] = []
+  let f_replicaNodes: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field ReplicaNodes was null')
@@ -402,7 +428,7 @@ function read_MetadataResponse_MetadataResponsePartition(r: Reader, version: num
     }
     f_replicaNodes = a19
   }
-  let f_isrNodes: number[] = []
+  let f_isrNodes: number[]
   const n22 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n22 < 0) {
     throw new DecodeError('non-nullable field IsrNodes was null')
@@ -415,7 +441,7 @@ function read_MetadataResponse_MetadataResponsePartition(r: Reader, version: num
     }
     f_isrNodes = a23
   }
-  let f_offlineReplicas: number[] = []
+  let f_offlineReplicas: number[]
   if (version >= 5) {
     const n26 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n26 < 0) {
@@ -429,6 +455,8 @@ function read_MetadataResponse_MetadataResponsePartition(r: Reader, version: num
       }
       f_offlineReplicas = a27
     }
+  } else {
+    f_offlineReplicas = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -475,9 +503,9 @@ function isDefault_MetadataResponse_MetadataResponsePartition(m: MetadataRespons
     (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.leaderId === undefined || m.leaderId === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === -1) &&
-    (m.replicaNodes == null || m.replicaNodes.length === 0) &&
-    (m.isrNodes == null || m.isrNodes.length === 0) &&
-    (m.offlineReplicas == null || m.offlineReplicas.length === 0)
+    (m.replicaNodes == null || (m.replicaNodes.length === 0)) &&
+    (m.isrNodes == null || (m.isrNodes.length === 0)) &&
+    (m.offlineReplicas == null || (m.offlineReplicas.length === 0))
 }
 
 export const MetadataApi: ApiCodec<MetadataRequest, MetadataResponse> = {

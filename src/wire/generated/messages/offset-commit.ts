@@ -42,23 +42,31 @@ export declare namespace OffsetCommitRequest {
 function read_OffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
   const flex = version >= 8
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_generationIdOrMemberEpoch: number = -1
+  let f_generationIdOrMemberEpoch: number
   if (version >= 1) {
     f_generationIdOrMemberEpoch = r.int32()
+  } else {
+    f_generationIdOrMemberEpoch = -1
   }
-  let f_memberId: string = ""
+  let f_memberId: string
   if (version >= 1) {
     f_memberId = (flex ? r.compactString() : r.string())
+  } else {
+    f_memberId = ""
   }
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 7) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
-  let f_retentionTimeMs: number = -1
+  let f_retentionTimeMs: number
   if (version >= 2 && version <= 4) {
     f_retentionTimeMs = r.int64()
+  } else {
+    f_retentionTimeMs = -1
   }
-  let f_topics: OffsetCommitRequest.OffsetCommitRequestTopic[] = []
+  let f_topics: OffsetCommitRequest.OffsetCommitRequestTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -110,7 +118,7 @@ function write_OffsetCommitRequest(w: Writer, version: number, m: OffsetCommitRe
 function read_OffsetCommitRequest_OffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequest.OffsetCommitRequestTopic {
   const flex = version >= 8
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetCommitRequest.OffsetCommitRequestPartition[] = []
+  let f_partitions: OffsetCommitRequest.OffsetCommitRequestPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -149,20 +157,24 @@ function default_OffsetCommitRequest_OffsetCommitRequestTopic(): OffsetCommitReq
 
 function isDefault_OffsetCommitRequest_OffsetCommitRequestTopic(m: OffsetCommitRequest.OffsetCommitRequestTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetCommitRequest_OffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequest.OffsetCommitRequestPartition {
   const flex = version >= 8
   const f_partitionIndex: number = r.int32()
   const f_committedOffset: number = r.int64()
-  let f_committedLeaderEpoch: number = -1
+  let f_committedLeaderEpoch: number
   if (version >= 6) {
     f_committedLeaderEpoch = r.int32()
+  } else {
+    f_committedLeaderEpoch = -1
   }
-  let f_commitTimestamp: number = -1
+  let f_commitTimestamp: number
   if (version === 1) {
     f_commitTimestamp = r.int64()
+  } else {
+    f_commitTimestamp = -1
   }
   const f_committedMetadata: string | null = (flex ? r.compactNullableString() : r.nullableString())
   if (flex) {
@@ -225,11 +237,13 @@ export declare namespace OffsetCommitResponse {
 
 function read_OffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {
   const flex = version >= 8
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 3) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_topics: OffsetCommitResponse.OffsetCommitResponseTopic[] = []
+  let f_topics: OffsetCommitResponse.OffsetCommitResponseTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -266,7 +280,7 @@ function write_OffsetCommitResponse(w: Writer, version: number, m: OffsetCommitR
 function read_OffsetCommitResponse_OffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponse.OffsetCommitResponseTopic {
   const flex = version >= 8
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetCommitResponse.OffsetCommitResponsePartition[] = []
+  let f_partitions: OffsetCommitResponse.OffsetCommitResponsePartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -305,7 +319,7 @@ function default_OffsetCommitResponse_OffsetCommitResponseTopic(): OffsetCommitR
 
 function isDefault_OffsetCommitResponse_OffsetCommitResponseTopic(m: OffsetCommitResponse.OffsetCommitResponseTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetCommitResponse_OffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponse.OffsetCommitResponsePartition {

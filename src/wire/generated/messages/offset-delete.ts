@@ -26,7 +26,7 @@ export declare namespace OffsetDeleteRequest {
 function read_OffsetDeleteRequest(r: Reader, version: number): OffsetDeleteRequest {
   const flex = false
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: OffsetDeleteRequest.OffsetDeleteRequestTopic[] = []
+  let f_topics: OffsetDeleteRequest.OffsetDeleteRequestTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -56,7 +56,7 @@ function write_OffsetDeleteRequest(w: Writer, version: number, m: OffsetDeleteRe
 function read_OffsetDeleteRequest_OffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequest.OffsetDeleteRequestTopic {
   const flex = false
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetDeleteRequest.OffsetDeleteRequestPartition[] = []
+  let f_partitions: OffsetDeleteRequest.OffsetDeleteRequestPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -89,7 +89,7 @@ function default_OffsetDeleteRequest_OffsetDeleteRequestTopic(): OffsetDeleteReq
 
 function isDefault_OffsetDeleteRequest_OffsetDeleteRequestTopic(m: OffsetDeleteRequest.OffsetDeleteRequestTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetDeleteRequest_OffsetDeleteRequestPartition(r: Reader, version: number): OffsetDeleteRequest.OffsetDeleteRequestPartition {
@@ -138,7 +138,7 @@ function read_OffsetDeleteResponse(r: Reader, version: number): OffsetDeleteResp
   const flex = false
   const f_errorCode: number = r.int16()
   const f_throttleTimeMs: number = r.int32()
-  let f_topics: OffsetDeleteResponse.OffsetDeleteResponseTopic[] = []
+  let f_topics: OffsetDeleteResponse.OffsetDeleteResponseTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -168,7 +168,7 @@ function write_OffsetDeleteResponse(w: Writer, version: number, m: OffsetDeleteR
 function read_OffsetDeleteResponse_OffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponse.OffsetDeleteResponseTopic {
   const flex = false
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetDeleteResponse.OffsetDeleteResponsePartition[] = []
+  let f_partitions: OffsetDeleteResponse.OffsetDeleteResponsePartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -201,7 +201,7 @@ function default_OffsetDeleteResponse_OffsetDeleteResponseTopic(): OffsetDeleteR
 
 function isDefault_OffsetDeleteResponse_OffsetDeleteResponseTopic(m: OffsetDeleteResponse.OffsetDeleteResponseTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetDeleteResponse_OffsetDeleteResponsePartition(r: Reader, version: number): OffsetDeleteResponse.OffsetDeleteResponsePartition {

@@ -41,11 +41,13 @@ export declare namespace OffsetFetchRequest {
 
 function read_OffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
   const flex = version >= 6
-  let f_groupId: string = ""
+  let f_groupId: string
   if (version <= 7) {
     f_groupId = (flex ? r.compactString() : r.string())
+  } else {
+    f_groupId = ""
   }
-  let f_topics: OffsetFetchRequest.OffsetFetchRequestTopic[] | null = []
+  let f_topics: OffsetFetchRequest.OffsetFetchRequestTopic[] | null
   if (version <= 7) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -60,8 +62,10 @@ function read_OffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest
       }
       f_topics = a1
     }
+  } else {
+    f_topics = []
   }
-  let f_groups: OffsetFetchRequest.OffsetFetchRequestGroup[] = []
+  let f_groups: OffsetFetchRequest.OffsetFetchRequestGroup[]
   if (version >= 8) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -75,10 +79,14 @@ function read_OffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest
       }
       f_groups = a5
     }
+  } else {
+    f_groups = []
   }
-  let f_requireStable: boolean = false
+  let f_requireStable: boolean
   if (version >= 7) {
     f_requireStable = r.bool()
+  } else {
+    f_requireStable = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -107,7 +115,7 @@ function write_OffsetFetchRequest(w: Writer, version: number, m: OffsetFetchRequ
       }
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics === undefined || (m.topics !== null && m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (version >= 8) {
     const a10 = (m.groups ?? [])
@@ -116,7 +124,7 @@ function write_OffsetFetchRequest(w: Writer, version: number, m: OffsetFetchRequ
       write_OffsetFetchRequest_OffsetFetchRequestGroup(w, version, e11)
     }
   } else {
-    if (!(m.groups == null || m.groups.length === 0)) throw new EncodeError('field Groups cannot be sent in version ' + version)
+    if (!(m.groups == null || (m.groups.length === 0))) throw new EncodeError('field Groups cannot be sent in version ' + version)
   }
   if (version >= 7) {
     w.bool((m.requireStable ?? false))
@@ -130,11 +138,13 @@ function write_OffsetFetchRequest(w: Writer, version: number, m: OffsetFetchRequ
 
 function read_OffsetFetchRequest_OffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequest.OffsetFetchRequestTopic {
   const flex = version >= 6
-  let f_name: string = ""
+  let f_name: string
   if (version <= 7) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   if (version <= 7) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -148,6 +158,8 @@ function read_OffsetFetchRequest_OffsetFetchRequestTopic(r: Reader, version: num
       }
       f_partitionIndexes = a13
     }
+  } else {
+    f_partitionIndexes = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -170,7 +182,7 @@ function write_OffsetFetchRequest_OffsetFetchRequestTopic(w: Writer, version: nu
       w.int32(e17)
     }
   } else {
-    if (!(m.partitionIndexes == null || m.partitionIndexes.length === 0)) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
+    if (!(m.partitionIndexes == null || (m.partitionIndexes.length === 0))) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -183,24 +195,30 @@ function default_OffsetFetchRequest_OffsetFetchRequestTopic(): OffsetFetchReques
 
 function isDefault_OffsetFetchRequest_OffsetFetchRequestTopic(m: OffsetFetchRequest.OffsetFetchRequestTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 function read_OffsetFetchRequest_OffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequest.OffsetFetchRequestGroup {
   const flex = version >= 6
-  let f_groupId: string = ""
+  let f_groupId: string
   if (version >= 8) {
     f_groupId = (flex ? r.compactString() : r.string())
+  } else {
+    f_groupId = ""
   }
-  let f_memberId: string | null = null
+  let f_memberId: string | null
   if (version >= 9) {
     f_memberId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_memberId = null
   }
-  let f_memberEpoch: number = -1
+  let f_memberEpoch: number
   if (version >= 9) {
     f_memberEpoch = r.int32()
+  } else {
+    f_memberEpoch = -1
   }
-  let f_topics: OffsetFetchRequest.OffsetFetchRequestTopics[] | null = []
+  let f_topics: OffsetFetchRequest.OffsetFetchRequestTopics[] | null
   if (version >= 8) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -214,6 +232,8 @@ function read_OffsetFetchRequest_OffsetFetchRequestGroup(r: Reader, version: num
       }
       f_topics = a19
     }
+  } else {
+    f_topics = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -248,7 +268,7 @@ function write_OffsetFetchRequest_OffsetFetchRequestGroup(w: Writer, version: nu
       }
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics === undefined || (m.topics !== null && m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -263,16 +283,18 @@ function isDefault_OffsetFetchRequest_OffsetFetchRequestGroup(m: OffsetFetchRequ
   return (m.groupId === undefined || m.groupId === "") &&
     (m.memberId == null) &&
     (m.memberEpoch === undefined || m.memberEpoch === -1) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics === undefined || (m.topics !== null && m.topics.length === 0))
 }
 
 function read_OffsetFetchRequest_OffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequest.OffsetFetchRequestTopics {
   const flex = version >= 6
-  let f_name: string = ""
+  let f_name: string
   if (version >= 8) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   if (version >= 8) {
     const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n24 < 0) {
@@ -286,6 +308,8 @@ function read_OffsetFetchRequest_OffsetFetchRequestTopics(r: Reader, version: nu
       }
       f_partitionIndexes = a25
     }
+  } else {
+    f_partitionIndexes = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -308,7 +332,7 @@ function write_OffsetFetchRequest_OffsetFetchRequestTopics(w: Writer, version: n
       w.int32(e29)
     }
   } else {
-    if (!(m.partitionIndexes == null || m.partitionIndexes.length === 0)) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
+    if (!(m.partitionIndexes == null || (m.partitionIndexes.length === 0))) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -321,7 +345,7 @@ function default_OffsetFetchRequest_OffsetFetchRequestTopics(): OffsetFetchReque
 
 function isDefault_OffsetFetchRequest_OffsetFetchRequestTopics(m: OffsetFetchRequest.OffsetFetchRequestTopics): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 export interface OffsetFetchResponse {
@@ -383,11 +407,13 @@ export declare namespace OffsetFetchResponse {
 
 function read_OffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
   const flex = version >= 6
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 3) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_topics: OffsetFetchResponse.OffsetFetchResponseTopic[] = []
+  let f_topics: OffsetFetchResponse.OffsetFetchResponseTopic[]
   if (version <= 7) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -401,12 +427,16 @@ function read_OffsetFetchResponse(r: Reader, version: number): OffsetFetchRespon
       }
       f_topics = a1
     }
+  } else {
+    f_topics = []
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 2 && version <= 7) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
-  let f_groups: OffsetFetchResponse.OffsetFetchResponseGroup[] = []
+  let f_groups: OffsetFetchResponse.OffsetFetchResponseGroup[]
   if (version >= 8) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -420,6 +450,8 @@ function read_OffsetFetchResponse(r: Reader, version: number): OffsetFetchRespon
       }
       f_groups = a5
     }
+  } else {
+    f_groups = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -439,7 +471,7 @@ function write_OffsetFetchResponse(w: Writer, version: number, m: OffsetFetchRes
       write_OffsetFetchResponse_OffsetFetchResponseTopic(w, version, e9)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (version >= 2 && version <= 7) {
     w.int16((m.errorCode ?? 0))
@@ -451,7 +483,7 @@ function write_OffsetFetchResponse(w: Writer, version: number, m: OffsetFetchRes
       write_OffsetFetchResponse_OffsetFetchResponseGroup(w, version, e11)
     }
   } else {
-    if (!(m.groups == null || m.groups.length === 0)) throw new EncodeError('field Groups cannot be sent in version ' + version)
+    if (!(m.groups == null || (m.groups.length === 0))) throw new EncodeError('field Groups cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -460,11 +492,13 @@ function write_OffsetFetchResponse(w: Writer, version: number, m: OffsetFetchRes
 
 function read_OffsetFetchResponse_OffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponse.OffsetFetchResponseTopic {
   const flex = version >= 6
-  let f_name: string = ""
+  let f_name: string
   if (version <= 7) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_partitions: OffsetFetchResponse.OffsetFetchResponsePartition[] = []
+  let f_partitions: OffsetFetchResponse.OffsetFetchResponsePartition[]
   if (version <= 7) {
     const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n12 < 0) {
@@ -478,6 +512,8 @@ function read_OffsetFetchResponse_OffsetFetchResponseTopic(r: Reader, version: n
       }
       f_partitions = a13
     }
+  } else {
+    f_partitions = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -500,7 +536,7 @@ function write_OffsetFetchResponse_OffsetFetchResponseTopic(w: Writer, version: 
       write_OffsetFetchResponse_OffsetFetchResponsePartition(w, version, e17)
     }
   } else {
-    if (!(m.partitions == null || m.partitions.length === 0)) throw new EncodeError('field Partitions cannot be sent in version ' + version)
+    if (!(m.partitions == null || (m.partitions.length === 0))) throw new EncodeError('field Partitions cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -513,30 +549,40 @@ function default_OffsetFetchResponse_OffsetFetchResponseTopic(): OffsetFetchResp
 
 function isDefault_OffsetFetchResponse_OffsetFetchResponseTopic(m: OffsetFetchResponse.OffsetFetchResponseTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetFetchResponse_OffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponse.OffsetFetchResponsePartition {
   const flex = version >= 6
-  let f_partitionIndex: number = 0
+  let f_partitionIndex: number
   if (version <= 7) {
     f_partitionIndex = r.int32()
+  } else {
+    f_partitionIndex = 0
   }
-  let f_committedOffset: number = 0
+  let f_committedOffset: number
   if (version <= 7) {
     f_committedOffset = r.int64()
+  } else {
+    f_committedOffset = 0
   }
-  let f_committedLeaderEpoch: number = -1
+  let f_committedLeaderEpoch: number
   if (version >= 5 && version <= 7) {
     f_committedLeaderEpoch = r.int32()
+  } else {
+    f_committedLeaderEpoch = -1
   }
-  let f_metadata: string | null = ""
+  let f_metadata: string | null
   if (version <= 7) {
     f_metadata = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_metadata = ""
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version <= 7) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -589,11 +635,13 @@ function isDefault_OffsetFetchResponse_OffsetFetchResponsePartition(m: OffsetFet
 
 function read_OffsetFetchResponse_OffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponse.OffsetFetchResponseGroup {
   const flex = version >= 6
-  let f_groupId: string = ""
+  let f_groupId: string
   if (version >= 8) {
     f_groupId = (flex ? r.compactString() : r.string())
+  } else {
+    f_groupId = ""
   }
-  let f_topics: OffsetFetchResponse.OffsetFetchResponseTopics[] = []
+  let f_topics: OffsetFetchResponse.OffsetFetchResponseTopics[]
   if (version >= 8) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -607,10 +655,14 @@ function read_OffsetFetchResponse_OffsetFetchResponseGroup(r: Reader, version: n
       }
       f_topics = a19
     }
+  } else {
+    f_topics = []
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 8) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -633,7 +685,7 @@ function write_OffsetFetchResponse_OffsetFetchResponseGroup(w: Writer, version: 
       write_OffsetFetchResponse_OffsetFetchResponseTopics(w, version, e23)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (version >= 8) {
     w.int16((m.errorCode ?? 0))
@@ -651,17 +703,19 @@ function default_OffsetFetchResponse_OffsetFetchResponseGroup(): OffsetFetchResp
 
 function isDefault_OffsetFetchResponse_OffsetFetchResponseGroup(m: OffsetFetchResponse.OffsetFetchResponseGroup): boolean {
   return (m.groupId === undefined || m.groupId === "") &&
-    (m.topics == null || m.topics.length === 0) &&
+    (m.topics == null || (m.topics.length === 0)) &&
     (m.errorCode === undefined || m.errorCode === 0)
 }
 
 function read_OffsetFetchResponse_OffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponse.OffsetFetchResponseTopics {
   const flex = version >= 6
-  let f_name: string = ""
+  let f_name: string
   if (version >= 8) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_partitions: OffsetFetchResponse.OffsetFetchResponsePartitions[] = []
+  let f_partitions: OffsetFetchResponse.OffsetFetchResponsePartitions[]
   if (version >= 8) {
     const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n24 < 0) {
@@ -675,6 +729,8 @@ function read_OffsetFetchResponse_OffsetFetchResponseTopics(r: Reader, version: 
       }
       f_partitions = a25
     }
+  } else {
+    f_partitions = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -697,7 +753,7 @@ function write_OffsetFetchResponse_OffsetFetchResponseTopics(w: Writer, version:
       write_OffsetFetchResponse_OffsetFetchResponsePartitions(w, version, e29)
     }
   } else {
-    if (!(m.partitions == null || m.partitions.length === 0)) throw new EncodeError('field Partitions cannot be sent in version ' + version)
+    if (!(m.partitions == null || (m.partitions.length === 0))) throw new EncodeError('field Partitions cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -710,30 +766,40 @@ function default_OffsetFetchResponse_OffsetFetchResponseTopics(): OffsetFetchRes
 
 function isDefault_OffsetFetchResponse_OffsetFetchResponseTopics(m: OffsetFetchResponse.OffsetFetchResponseTopics): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetFetchResponse_OffsetFetchResponsePartitions(r: Reader, version: number): OffsetFetchResponse.OffsetFetchResponsePartitions {
   const flex = version >= 6
-  let f_partitionIndex: number = 0
+  let f_partitionIndex: number
   if (version >= 8) {
     f_partitionIndex = r.int32()
+  } else {
+    f_partitionIndex = 0
   }
-  let f_committedOffset: number = 0
+  let f_committedOffset: number
   if (version >= 8) {
     f_committedOffset = r.int64()
+  } else {
+    f_committedOffset = 0
   }
-  let f_committedLeaderEpoch: number = -1
+  let f_committedLeaderEpoch: number
   if (version >= 8) {
     f_committedLeaderEpoch = r.int32()
+  } else {
+    f_committedLeaderEpoch = -1
   }
-  let f_metadata: string | null = ""
+  let f_metadata: string | null
   if (version >= 8) {
     f_metadata = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_metadata = ""
   }
-  let f_errorCode: number = 0
+  let f_errorCode: number
   if (version >= 8) {
     f_errorCode = r.int16()
+  } else {
+    f_errorCode = 0
   }
   if (flex) {
     r.skipTaggedFields()

@@ -29,11 +29,13 @@ export declare namespace OffsetForLeaderEpochRequest {
 
 function read_OffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForLeaderEpochRequest {
   const flex = version >= 4
-  let f_replicaId: number = -2
+  let f_replicaId: number
   if (version >= 3) {
     f_replicaId = r.int32()
+  } else {
+    f_replicaId = -2
   }
-  let f_topics: OffsetForLeaderEpochRequest.OffsetForLeaderTopic[] = []
+  let f_topics: OffsetForLeaderEpochRequest.OffsetForLeaderTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -70,7 +72,7 @@ function write_OffsetForLeaderEpochRequest(w: Writer, version: number, m: Offset
 function read_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(r: Reader, version: number): OffsetForLeaderEpochRequest.OffsetForLeaderTopic {
   const flex = version >= 4
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetForLeaderEpochRequest.OffsetForLeaderPartition[] = []
+  let f_partitions: OffsetForLeaderEpochRequest.OffsetForLeaderPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -109,15 +111,17 @@ function default_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(): OffsetForLe
 
 function isDefault_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(m: OffsetForLeaderEpochRequest.OffsetForLeaderTopic): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(r: Reader, version: number): OffsetForLeaderEpochRequest.OffsetForLeaderPartition {
   const flex = version >= 4
   const f_partition: number = r.int32()
-  let f_currentLeaderEpoch: number = -1
+  let f_currentLeaderEpoch: number
   if (version >= 2) {
     f_currentLeaderEpoch = r.int32()
+  } else {
+    f_currentLeaderEpoch = -1
   }
   const f_leaderEpoch: number = r.int32()
   if (flex) {
@@ -175,11 +179,13 @@ export declare namespace OffsetForLeaderEpochResponse {
 
 function read_OffsetForLeaderEpochResponse(r: Reader, version: number): OffsetForLeaderEpochResponse {
   const flex = version >= 4
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 2) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
-  let f_topics: OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult[] = []
+  let f_topics: OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -216,7 +222,7 @@ function write_OffsetForLeaderEpochResponse(w: Writer, version: number, m: Offse
 function read_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(r: Reader, version: number): OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult {
   const flex = version >= 4
   const f_topic: string = (flex ? r.compactString() : r.string())
-  let f_partitions: OffsetForLeaderEpochResponse.EpochEndOffset[] = []
+  let f_partitions: OffsetForLeaderEpochResponse.EpochEndOffset[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -255,16 +261,18 @@ function default_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(): Offs
 
 function isDefault_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(m: OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult): boolean {
   return (m.topic === undefined || m.topic === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_OffsetForLeaderEpochResponse_EpochEndOffset(r: Reader, version: number): OffsetForLeaderEpochResponse.EpochEndOffset {
   const flex = version >= 4
   const f_errorCode: number = r.int16()
   const f_partition: number = r.int32()
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 1) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
   const f_endOffset: number = r.int64()
   if (flex) {

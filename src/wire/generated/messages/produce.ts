@@ -31,13 +31,15 @@ export declare namespace ProduceRequest {
 
 function read_ProduceRequest(r: Reader, version: number): ProduceRequest {
   const flex = version >= 9
-  let f_transactionalId: string | null = null
+  let f_transactionalId: string | null
   if (version >= 3) {
     f_transactionalId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_transactionalId = null
   }
   const f_acks: number = r.int16()
   const f_timeoutMs: number = r.int32()
-  let f_topicData: ProduceRequest.TopicProduceData[] = []
+  let f_topicData: ProduceRequest.TopicProduceData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field TopicData was null')
@@ -79,7 +81,7 @@ function write_ProduceRequest(w: Writer, version: number, m: ProduceRequest): vo
 function read_ProduceRequest_TopicProduceData(r: Reader, version: number): ProduceRequest.TopicProduceData {
   const flex = version >= 9
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitionData: ProduceRequest.PartitionProduceData[] = []
+  let f_partitionData: ProduceRequest.PartitionProduceData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field PartitionData was null')
@@ -118,7 +120,7 @@ function default_ProduceRequest_TopicProduceData(): ProduceRequest.TopicProduceD
 
 function isDefault_ProduceRequest_TopicProduceData(m: ProduceRequest.TopicProduceData): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionData == null || m.partitionData.length === 0)
+    (m.partitionData == null || (m.partitionData.length === 0))
 }
 
 function read_ProduceRequest_PartitionProduceData(r: Reader, version: number): ProduceRequest.PartitionProduceData {
@@ -208,7 +210,7 @@ export declare namespace ProduceResponse {
 
 function read_ProduceResponse(r: Reader, version: number): ProduceResponse {
   const flex = version >= 9
-  let f_responses: ProduceResponse.TopicProduceResponse[] = []
+  let f_responses: ProduceResponse.TopicProduceResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -221,9 +223,11 @@ function read_ProduceResponse(r: Reader, version: number): ProduceResponse {
     }
     f_responses = a1
   }
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   let f_nodeEndpoints: ProduceResponse.NodeEndpoint[] = []
   if (flex) {
@@ -271,9 +275,10 @@ function write_ProduceResponse(w: Writer, version: number, m: ProduceResponse): 
   if (version >= 1) {
     w.int32((m.throttleTimeMs ?? 0))
   }
+  if (!(version >= 10)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 10 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 10 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -293,7 +298,7 @@ function write_ProduceResponse(w: Writer, version: number, m: ProduceResponse): 
 function read_ProduceResponse_TopicProduceResponse(r: Reader, version: number): ProduceResponse.TopicProduceResponse {
   const flex = version >= 9
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitionResponses: ProduceResponse.PartitionProduceResponse[] = []
+  let f_partitionResponses: ProduceResponse.PartitionProduceResponse[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field PartitionResponses was null')
@@ -332,7 +337,7 @@ function default_ProduceResponse_TopicProduceResponse(): ProduceResponse.TopicPr
 
 function isDefault_ProduceResponse_TopicProduceResponse(m: ProduceResponse.TopicProduceResponse): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionResponses == null || m.partitionResponses.length === 0)
+    (m.partitionResponses == null || (m.partitionResponses.length === 0))
 }
 
 function read_ProduceResponse_PartitionProduceResponse(r: Reader, version: number): ProduceResponse.PartitionProduceResponse {
@@ -340,15 +345,19 @@ function read_ProduceResponse_PartitionProduceResponse(r: Reader, version: numbe
   const f_index: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_baseOffset: number = r.int64()
-  let f_logAppendTimeMs: number = -1
+  let f_logAppendTimeMs: number
   if (version >= 2) {
     f_logAppendTimeMs = r.int64()
+  } else {
+    f_logAppendTimeMs = -1
   }
-  let f_logStartOffset: number = -1
+  let f_logStartOffset: number
   if (version >= 5) {
     f_logStartOffset = r.int64()
+  } else {
+    f_logStartOffset = -1
   }
-  let f_recordErrors: ProduceResponse.BatchIndexAndErrorMessage[] = []
+  let f_recordErrors: ProduceResponse.BatchIndexAndErrorMessage[]
   if (version >= 8) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -362,10 +371,14 @@ function read_ProduceResponse_PartitionProduceResponse(r: Reader, version: numbe
       }
       f_recordErrors = a19
     }
+  } else {
+    f_recordErrors = []
   }
-  let f_errorMessage: string | null = null
+  let f_errorMessage: string | null
   if (version >= 8) {
     f_errorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_errorMessage = null
   }
   let f_currentLeader: ProduceResponse.LeaderIdAndEpoch = default_ProduceResponse_LeaderIdAndEpoch()
   if (flex) {
@@ -414,9 +427,10 @@ function write_ProduceResponse_PartitionProduceResponse(w: Writer, version: numb
     if (flex) w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage))
     else w.nullableString((m.errorMessage === undefined ? null : m.errorMessage))
   }
+  if (!(version >= 10)) if (!(m.currentLeader == null || (isDefault_ProduceResponse_LeaderIdAndEpoch(m.currentLeader)))) throw new EncodeError('field CurrentLeader cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_currentLeader = version >= 10 && !(m.currentLeader === undefined || isDefault_ProduceResponse_LeaderIdAndEpoch(m.currentLeader))
+    const t_currentLeader = version >= 10 && !(m.currentLeader == null || (isDefault_ProduceResponse_LeaderIdAndEpoch(m.currentLeader)))
     if (t_currentLeader) tags++
     w.uvarint(tags)
     if (t_currentLeader) {
@@ -439,20 +453,24 @@ function isDefault_ProduceResponse_PartitionProduceResponse(m: ProduceResponse.P
     (m.baseOffset === undefined || m.baseOffset === 0) &&
     (m.logAppendTimeMs === undefined || m.logAppendTimeMs === -1) &&
     (m.logStartOffset === undefined || m.logStartOffset === -1) &&
-    (m.recordErrors == null || m.recordErrors.length === 0) &&
+    (m.recordErrors == null || (m.recordErrors.length === 0)) &&
     (m.errorMessage == null) &&
-    (m.currentLeader === undefined || isDefault_ProduceResponse_LeaderIdAndEpoch(m.currentLeader))
+    (m.currentLeader == null || (isDefault_ProduceResponse_LeaderIdAndEpoch(m.currentLeader)))
 }
 
 function read_ProduceResponse_BatchIndexAndErrorMessage(r: Reader, version: number): ProduceResponse.BatchIndexAndErrorMessage {
   const flex = version >= 9
-  let f_batchIndex: number = 0
+  let f_batchIndex: number
   if (version >= 8) {
     f_batchIndex = r.int32()
+  } else {
+    f_batchIndex = 0
   }
-  let f_batchIndexErrorMessage: string | null = null
+  let f_batchIndexErrorMessage: string | null
   if (version >= 8) {
     f_batchIndexErrorMessage = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_batchIndexErrorMessage = null
   }
   if (flex) {
     r.skipTaggedFields()
@@ -489,13 +507,17 @@ function isDefault_ProduceResponse_BatchIndexAndErrorMessage(m: ProduceResponse.
 
 function read_ProduceResponse_LeaderIdAndEpoch(r: Reader, version: number): ProduceResponse.LeaderIdAndEpoch {
   const flex = version >= 9
-  let f_leaderId: number = -1
+  let f_leaderId: number
   if (version >= 10) {
     f_leaderId = r.int32()
+  } else {
+    f_leaderId = -1
   }
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 10) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -531,21 +553,29 @@ function isDefault_ProduceResponse_LeaderIdAndEpoch(m: ProduceResponse.LeaderIdA
 
 function read_ProduceResponse_NodeEndpoint(r: Reader, version: number): ProduceResponse.NodeEndpoint {
   const flex = version >= 9
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 10) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 10) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 10) {
     f_port = r.int32()
+  } else {
+    f_port = 0
   }
-  let f_rack: string | null = null
+  let f_rack: string | null
   if (version >= 10) {
     f_rack = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_rack = null
   }
   if (flex) {
     r.skipTaggedFields()

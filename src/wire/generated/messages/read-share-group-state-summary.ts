@@ -28,7 +28,7 @@ export declare namespace ReadShareGroupStateSummaryRequest {
 function read_ReadShareGroupStateSummaryRequest(r: Reader, version: number): ReadShareGroupStateSummaryRequest {
   const flex = true
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: ReadShareGroupStateSummaryRequest.ReadStateSummaryData[] = []
+  let f_topics: ReadShareGroupStateSummaryRequest.ReadStateSummaryData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -64,7 +64,7 @@ function write_ReadShareGroupStateSummaryRequest(w: Writer, version: number, m: 
 function read_ReadShareGroupStateSummaryRequest_ReadStateSummaryData(r: Reader, version: number): ReadShareGroupStateSummaryRequest.ReadStateSummaryData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ReadShareGroupStateSummaryRequest.PartitionData[] = []
+  let f_partitions: ReadShareGroupStateSummaryRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -102,7 +102,7 @@ function default_ReadShareGroupStateSummaryRequest_ReadStateSummaryData(): ReadS
 
 function isDefault_ReadShareGroupStateSummaryRequest_ReadStateSummaryData(m: ReadShareGroupStateSummaryRequest.ReadStateSummaryData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ReadShareGroupStateSummaryRequest_PartitionData(r: Reader, version: number): ReadShareGroupStateSummaryRequest.PartitionData {
@@ -160,7 +160,7 @@ export declare namespace ReadShareGroupStateSummaryResponse {
 
 function read_ReadShareGroupStateSummaryResponse(r: Reader, version: number): ReadShareGroupStateSummaryResponse {
   const flex = true
-  let f_results: ReadShareGroupStateSummaryResponse.ReadStateSummaryResult[] = []
+  let f_results: ReadShareGroupStateSummaryResponse.ReadStateSummaryResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -194,7 +194,7 @@ function write_ReadShareGroupStateSummaryResponse(w: Writer, version: number, m:
 function read_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult(r: Reader, version: number): ReadShareGroupStateSummaryResponse.ReadStateSummaryResult {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ReadShareGroupStateSummaryResponse.PartitionResult[] = []
+  let f_partitions: ReadShareGroupStateSummaryResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -232,7 +232,7 @@ function default_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult(): Re
 
 function isDefault_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult(m: ReadShareGroupStateSummaryResponse.ReadStateSummaryResult): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ReadShareGroupStateSummaryResponse_PartitionResult(r: Reader, version: number): ReadShareGroupStateSummaryResponse.PartitionResult {

@@ -28,7 +28,7 @@ export declare namespace ReadShareGroupStateRequest {
 function read_ReadShareGroupStateRequest(r: Reader, version: number): ReadShareGroupStateRequest {
   const flex = true
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: ReadShareGroupStateRequest.ReadStateData[] = []
+  let f_topics: ReadShareGroupStateRequest.ReadStateData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -64,7 +64,7 @@ function write_ReadShareGroupStateRequest(w: Writer, version: number, m: ReadSha
 function read_ReadShareGroupStateRequest_ReadStateData(r: Reader, version: number): ReadShareGroupStateRequest.ReadStateData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ReadShareGroupStateRequest.PartitionData[] = []
+  let f_partitions: ReadShareGroupStateRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -102,7 +102,7 @@ function default_ReadShareGroupStateRequest_ReadStateData(): ReadShareGroupState
 
 function isDefault_ReadShareGroupStateRequest_ReadStateData(m: ReadShareGroupStateRequest.ReadStateData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ReadShareGroupStateRequest_PartitionData(r: Reader, version: number): ReadShareGroupStateRequest.PartitionData {
@@ -171,7 +171,7 @@ export declare namespace ReadShareGroupStateResponse {
 
 function read_ReadShareGroupStateResponse(r: Reader, version: number): ReadShareGroupStateResponse {
   const flex = true
-  let f_results: ReadShareGroupStateResponse.ReadStateResult[] = []
+  let f_results: ReadShareGroupStateResponse.ReadStateResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -205,7 +205,7 @@ function write_ReadShareGroupStateResponse(w: Writer, version: number, m: ReadSh
 function read_ReadShareGroupStateResponse_ReadStateResult(r: Reader, version: number): ReadShareGroupStateResponse.ReadStateResult {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ReadShareGroupStateResponse.PartitionResult[] = []
+  let f_partitions: ReadShareGroupStateResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -243,7 +243,7 @@ function default_ReadShareGroupStateResponse_ReadStateResult(): ReadShareGroupSt
 
 function isDefault_ReadShareGroupStateResponse_ReadStateResult(m: ReadShareGroupStateResponse.ReadStateResult): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ReadShareGroupStateResponse_PartitionResult(r: Reader, version: number): ReadShareGroupStateResponse.PartitionResult {
@@ -253,7 +253,7 @@ function read_ReadShareGroupStateResponse_PartitionResult(r: Reader, version: nu
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_stateEpoch: number = r.int32()
   const f_startOffset: number = r.int64()
-  let f_stateBatches: ReadShareGroupStateResponse.StateBatch[] = []
+  let f_stateBatches: ReadShareGroupStateResponse.StateBatch[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field StateBatches was null')
@@ -300,7 +300,7 @@ function isDefault_ReadShareGroupStateResponse_PartitionResult(m: ReadShareGroup
     (m.errorMessage == null) &&
     (m.stateEpoch === undefined || m.stateEpoch === 0) &&
     (m.startOffset === undefined || m.startOffset === 0) &&
-    (m.stateBatches == null || m.stateBatches.length === 0)
+    (m.stateBatches == null || (m.stateBatches.length === 0))
 }
 
 function read_ReadShareGroupStateResponse_StateBatch(r: Reader, version: number): ReadShareGroupStateResponse.StateBatch {

@@ -45,9 +45,11 @@ function read_SaslAuthenticateResponse(r: Reader, version: number): SaslAuthenti
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_authBytes: Buffer = (flex ? r.compactBytes() : r.bytes())
-  let f_sessionLifetimeMs: number = 0
+  let f_sessionLifetimeMs: number
   if (version >= 1) {
     f_sessionLifetimeMs = r.int64()
+  } else {
+    f_sessionLifetimeMs = 0
   }
   if (flex) {
     r.skipTaggedFields()

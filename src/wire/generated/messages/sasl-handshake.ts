@@ -31,7 +31,7 @@ export interface SaslHandshakeResponse {
 function read_SaslHandshakeResponse(r: Reader, version: number): SaslHandshakeResponse {
   const flex = false
   const f_errorCode: number = r.int16()
-  let f_mechanisms: string[] = []
+  let f_mechanisms: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Mechanisms was null')

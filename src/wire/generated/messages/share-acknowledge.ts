@@ -42,7 +42,7 @@ function read_ShareAcknowledgeRequest(r: Reader, version: number): ShareAcknowle
   const f_groupId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_memberId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_shareSessionEpoch: number = r.int32()
-  let f_topics: ShareAcknowledgeRequest.AcknowledgeTopic[] = []
+  let f_topics: ShareAcknowledgeRequest.AcknowledgeTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -81,7 +81,7 @@ function write_ShareAcknowledgeRequest(w: Writer, version: number, m: ShareAckno
 function read_ShareAcknowledgeRequest_AcknowledgeTopic(r: Reader, version: number): ShareAcknowledgeRequest.AcknowledgeTopic {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ShareAcknowledgeRequest.AcknowledgePartition[] = []
+  let f_partitions: ShareAcknowledgeRequest.AcknowledgePartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -119,13 +119,13 @@ function default_ShareAcknowledgeRequest_AcknowledgeTopic(): ShareAcknowledgeReq
 
 function isDefault_ShareAcknowledgeRequest_AcknowledgeTopic(m: ShareAcknowledgeRequest.AcknowledgeTopic): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ShareAcknowledgeRequest_AcknowledgePartition(r: Reader, version: number): ShareAcknowledgeRequest.AcknowledgePartition {
   const flex = true
   const f_partitionIndex: number = r.int32()
-  let f_acknowledgementBatches: ShareAcknowledgeRequest.AcknowledgementBatch[] = []
+  let f_acknowledgementBatches: ShareAcknowledgeRequest.AcknowledgementBatch[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field AcknowledgementBatches was null')
@@ -163,14 +163,14 @@ function default_ShareAcknowledgeRequest_AcknowledgePartition(): ShareAcknowledg
 
 function isDefault_ShareAcknowledgeRequest_AcknowledgePartition(m: ShareAcknowledgeRequest.AcknowledgePartition): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
-    (m.acknowledgementBatches == null || m.acknowledgementBatches.length === 0)
+    (m.acknowledgementBatches == null || (m.acknowledgementBatches.length === 0))
 }
 
 function read_ShareAcknowledgeRequest_AcknowledgementBatch(r: Reader, version: number): ShareAcknowledgeRequest.AcknowledgementBatch {
   const flex = true
   const f_firstOffset: number = r.int64()
   const f_lastOffset: number = r.int64()
-  let f_acknowledgeTypes: number[] = []
+  let f_acknowledgeTypes: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field AcknowledgeTypes was null')
@@ -210,7 +210,7 @@ function default_ShareAcknowledgeRequest_AcknowledgementBatch(): ShareAcknowledg
 function isDefault_ShareAcknowledgeRequest_AcknowledgementBatch(m: ShareAcknowledgeRequest.AcknowledgementBatch): boolean {
   return (m.firstOffset === undefined || m.firstOffset === 0) &&
     (m.lastOffset === undefined || m.lastOffset === 0) &&
-    (m.acknowledgeTypes == null || m.acknowledgeTypes.length === 0)
+    (m.acknowledgeTypes == null || (m.acknowledgeTypes.length === 0))
 }
 
 export interface ShareAcknowledgeResponse {
@@ -264,7 +264,7 @@ function read_ShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowl
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_responses: ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse[] = []
+  let f_responses: ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -277,7 +277,7 @@ function read_ShareAcknowledgeResponse(r: Reader, version: number): ShareAcknowl
     }
     f_responses = a1
   }
-  let f_nodeEndpoints: ShareAcknowledgeResponse.NodeEndpoint[] = []
+  let f_nodeEndpoints: ShareAcknowledgeResponse.NodeEndpoint[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field NodeEndpoints was null')
@@ -320,7 +320,7 @@ function write_ShareAcknowledgeResponse(w: Writer, version: number, m: ShareAckn
 function read_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse(r: Reader, version: number): ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ShareAcknowledgeResponse.PartitionData[] = []
+  let f_partitions: ShareAcknowledgeResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -358,7 +358,7 @@ function default_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse(): Share
 
 function isDefault_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse(m: ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ShareAcknowledgeResponse_PartitionData(r: Reader, version: number): ShareAcknowledgeResponse.PartitionData {
@@ -366,7 +366,7 @@ function read_ShareAcknowledgeResponse_PartitionData(r: Reader, version: number)
   const f_partitionIndex: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_currentLeader: ShareAcknowledgeResponse.LeaderIdAndEpoch = default_ShareAcknowledgeResponse_LeaderIdAndEpoch()
+  let f_currentLeader: ShareAcknowledgeResponse.LeaderIdAndEpoch
   f_currentLeader = read_ShareAcknowledgeResponse_LeaderIdAndEpoch(r, version)
   if (flex) {
     r.skipTaggedFields()
@@ -394,7 +394,7 @@ function isDefault_ShareAcknowledgeResponse_PartitionData(m: ShareAcknowledgeRes
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.errorCode === undefined || m.errorCode === 0) &&
     (m.errorMessage == null) &&
-    (m.currentLeader === undefined || isDefault_ShareAcknowledgeResponse_LeaderIdAndEpoch(m.currentLeader))
+    (m.currentLeader == null || (isDefault_ShareAcknowledgeResponse_LeaderIdAndEpoch(m.currentLeader)))
 }
 
 function read_ShareAcknowledgeResponse_LeaderIdAndEpoch(r: Reader, version: number): ShareAcknowledgeResponse.LeaderIdAndEpoch {

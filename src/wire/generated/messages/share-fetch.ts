@@ -61,7 +61,7 @@ function read_ShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
   const f_maxWaitMs: number = r.int32()
   const f_minBytes: number = r.int32()
   const f_maxBytes: number = r.int32()
-  let f_topics: ShareFetchRequest.FetchTopic[] = []
+  let f_topics: ShareFetchRequest.FetchTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -74,7 +74,7 @@ function read_ShareFetchRequest(r: Reader, version: number): ShareFetchRequest {
     }
     f_topics = a1
   }
-  let f_forgottenTopicsData: ShareFetchRequest.ForgottenTopic[] = []
+  let f_forgottenTopicsData: ShareFetchRequest.ForgottenTopic[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field ForgottenTopicsData was null')
@@ -121,7 +121,7 @@ function write_ShareFetchRequest(w: Writer, version: number, m: ShareFetchReques
 function read_ShareFetchRequest_FetchTopic(r: Reader, version: number): ShareFetchRequest.FetchTopic {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ShareFetchRequest.FetchPartition[] = []
+  let f_partitions: ShareFetchRequest.FetchPartition[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -159,14 +159,14 @@ function default_ShareFetchRequest_FetchTopic(): ShareFetchRequest.FetchTopic {
 
 function isDefault_ShareFetchRequest_FetchTopic(m: ShareFetchRequest.FetchTopic): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ShareFetchRequest_FetchPartition(r: Reader, version: number): ShareFetchRequest.FetchPartition {
   const flex = true
   const f_partitionIndex: number = r.int32()
   const f_partitionMaxBytes: number = r.int32()
-  let f_acknowledgementBatches: ShareFetchRequest.AcknowledgementBatch[] = []
+  let f_acknowledgementBatches: ShareFetchRequest.AcknowledgementBatch[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field AcknowledgementBatches was null')
@@ -206,14 +206,14 @@ function default_ShareFetchRequest_FetchPartition(): ShareFetchRequest.FetchPart
 function isDefault_ShareFetchRequest_FetchPartition(m: ShareFetchRequest.FetchPartition): boolean {
   return (m.partitionIndex === undefined || m.partitionIndex === 0) &&
     (m.partitionMaxBytes === undefined || m.partitionMaxBytes === 0) &&
-    (m.acknowledgementBatches == null || m.acknowledgementBatches.length === 0)
+    (m.acknowledgementBatches == null || (m.acknowledgementBatches.length === 0))
 }
 
 function read_ShareFetchRequest_AcknowledgementBatch(r: Reader, version: number): ShareFetchRequest.AcknowledgementBatch {
   const flex = true
   const f_firstOffset: number = r.int64()
   const f_lastOffset: number = r.int64()
-  let f_acknowledgeTypes: number[] = []
+  let f_acknowledgeTypes: number[]
   const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n24 < 0) {
     throw new DecodeError('non-nullable field AcknowledgeTypes was null')
@@ -253,13 +253,13 @@ function default_ShareFetchRequest_AcknowledgementBatch(): ShareFetchRequest.Ack
 function isDefault_ShareFetchRequest_AcknowledgementBatch(m: ShareFetchRequest.AcknowledgementBatch): boolean {
   return (m.firstOffset === undefined || m.firstOffset === 0) &&
     (m.lastOffset === undefined || m.lastOffset === 0) &&
-    (m.acknowledgeTypes == null || m.acknowledgeTypes.length === 0)
+    (m.acknowledgeTypes == null || (m.acknowledgeTypes.length === 0))
 }
 
 function read_ShareFetchRequest_ForgottenTopic(r: Reader, version: number): ShareFetchRequest.ForgottenTopic {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n30 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n30 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -297,7 +297,7 @@ function default_ShareFetchRequest_ForgottenTopic(): ShareFetchRequest.Forgotten
 
 function isDefault_ShareFetchRequest_ForgottenTopic(m: ShareFetchRequest.ForgottenTopic): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export interface ShareFetchResponse {
@@ -367,7 +367,7 @@ function read_ShareFetchResponse(r: Reader, version: number): ShareFetchResponse
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_responses: ShareFetchResponse.ShareFetchableTopicResponse[] = []
+  let f_responses: ShareFetchResponse.ShareFetchableTopicResponse[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Responses was null')
@@ -380,7 +380,7 @@ function read_ShareFetchResponse(r: Reader, version: number): ShareFetchResponse
     }
     f_responses = a1
   }
-  let f_nodeEndpoints: ShareFetchResponse.NodeEndpoint[] = []
+  let f_nodeEndpoints: ShareFetchResponse.NodeEndpoint[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field NodeEndpoints was null')
@@ -423,7 +423,7 @@ function write_ShareFetchResponse(w: Writer, version: number, m: ShareFetchRespo
 function read_ShareFetchResponse_ShareFetchableTopicResponse(r: Reader, version: number): ShareFetchResponse.ShareFetchableTopicResponse {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: ShareFetchResponse.PartitionData[] = []
+  let f_partitions: ShareFetchResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -461,7 +461,7 @@ function default_ShareFetchResponse_ShareFetchableTopicResponse(): ShareFetchRes
 
 function isDefault_ShareFetchResponse_ShareFetchableTopicResponse(m: ShareFetchResponse.ShareFetchableTopicResponse): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_ShareFetchResponse_PartitionData(r: Reader, version: number): ShareFetchResponse.PartitionData {
@@ -471,10 +471,10 @@ function read_ShareFetchResponse_PartitionData(r: Reader, version: number): Shar
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_acknowledgeErrorCode: number = r.int16()
   const f_acknowledgeErrorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_currentLeader: ShareFetchResponse.LeaderIdAndEpoch = default_ShareFetchResponse_LeaderIdAndEpoch()
+  let f_currentLeader: ShareFetchResponse.LeaderIdAndEpoch
   f_currentLeader = read_ShareFetchResponse_LeaderIdAndEpoch(r, version)
   const f_records: Buffer | null = (flex ? r.compactNullableBytes() : r.nullableBytes())
-  let f_acquiredRecords: ShareFetchResponse.AcquiredRecords[] = []
+  let f_acquiredRecords: ShareFetchResponse.AcquiredRecords[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field AcquiredRecords was null')
@@ -525,9 +525,9 @@ function isDefault_ShareFetchResponse_PartitionData(m: ShareFetchResponse.Partit
     (m.errorMessage == null) &&
     (m.acknowledgeErrorCode === undefined || m.acknowledgeErrorCode === 0) &&
     (m.acknowledgeErrorMessage == null) &&
-    (m.currentLeader === undefined || isDefault_ShareFetchResponse_LeaderIdAndEpoch(m.currentLeader)) &&
+    (m.currentLeader == null || (isDefault_ShareFetchResponse_LeaderIdAndEpoch(m.currentLeader))) &&
     (m.records == null) &&
-    (m.acquiredRecords == null || m.acquiredRecords.length === 0)
+    (m.acquiredRecords == null || (m.acquiredRecords.length === 0))
 }
 
 function read_ShareFetchResponse_LeaderIdAndEpoch(r: Reader, version: number): ShareFetchResponse.LeaderIdAndEpoch {

@@ -13,7 +13,7 @@ export interface ShareGroupDescribeRequest {
 
 function read_ShareGroupDescribeRequest(r: Reader, version: number): ShareGroupDescribeRequest {
   const flex = true
-  let f_groupIds: string[] = []
+  let f_groupIds: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field GroupIds was null')
@@ -107,7 +107,7 @@ export declare namespace ShareGroupDescribeResponse {
 function read_ShareGroupDescribeResponse(r: Reader, version: number): ShareGroupDescribeResponse {
   const flex = true
   const f_throttleTimeMs: number = r.int32()
-  let f_groups: ShareGroupDescribeResponse.DescribedGroup[] = []
+  let f_groups: ShareGroupDescribeResponse.DescribedGroup[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Groups was null')
@@ -148,7 +148,7 @@ function read_ShareGroupDescribeResponse_DescribedGroup(r: Reader, version: numb
   const f_groupEpoch: number = r.int32()
   const f_assignmentEpoch: number = r.int32()
   const f_assignorName: string = (flex ? r.compactString() : r.string())
-  let f_members: ShareGroupDescribeResponse.Member[] = []
+  let f_members: ShareGroupDescribeResponse.Member[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Members was null')
@@ -204,7 +204,7 @@ function isDefault_ShareGroupDescribeResponse_DescribedGroup(m: ShareGroupDescri
     (m.groupEpoch === undefined || m.groupEpoch === 0) &&
     (m.assignmentEpoch === undefined || m.assignmentEpoch === 0) &&
     (m.assignorName === undefined || m.assignorName === "") &&
-    (m.members == null || m.members.length === 0) &&
+    (m.members == null || (m.members.length === 0)) &&
     (m.authorizedOperations === undefined || m.authorizedOperations === -2147483648)
 }
 
@@ -215,7 +215,7 @@ function read_ShareGroupDescribeResponse_Member(r: Reader, version: number): Sha
   const f_memberEpoch: number = r.int32()
   const f_clientId: string = (flex ? r.compactString() : r.string())
   const f_clientHost: string = (flex ? r.compactString() : r.string())
-  let f_subscribedTopicNames: string[] = []
+  let f_subscribedTopicNames: string[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field SubscribedTopicNames was null')
@@ -228,7 +228,7 @@ function read_ShareGroupDescribeResponse_Member(r: Reader, version: number): Sha
     }
     f_subscribedTopicNames = a13
   }
-  let f_assignment: ShareGroupDescribeResponse.Assignment = default_ShareGroupDescribeResponse_Assignment()
+  let f_assignment: ShareGroupDescribeResponse.Assignment
   f_assignment = read_ShareGroupDescribeResponse_Assignment(r, version)
   if (flex) {
     r.skipTaggedFields()
@@ -269,13 +269,13 @@ function isDefault_ShareGroupDescribeResponse_Member(m: ShareGroupDescribeRespon
     (m.memberEpoch === undefined || m.memberEpoch === 0) &&
     (m.clientId === undefined || m.clientId === "") &&
     (m.clientHost === undefined || m.clientHost === "") &&
-    (m.subscribedTopicNames == null || m.subscribedTopicNames.length === 0) &&
-    (m.assignment === undefined || isDefault_ShareGroupDescribeResponse_Assignment(m.assignment))
+    (m.subscribedTopicNames == null || (m.subscribedTopicNames.length === 0)) &&
+    (m.assignment == null || (isDefault_ShareGroupDescribeResponse_Assignment(m.assignment)))
 }
 
 function read_ShareGroupDescribeResponse_Assignment(r: Reader, version: number): ShareGroupDescribeResponse.Assignment {
   const flex = true
-  let f_topicPartitions: ShareGroupDescribeResponse.TopicPartitions[] = []
+  let f_topicPartitions: ShareGroupDescribeResponse.TopicPartitions[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -311,14 +311,14 @@ function default_ShareGroupDescribeResponse_Assignment(): ShareGroupDescribeResp
 }
 
 function isDefault_ShareGroupDescribeResponse_Assignment(m: ShareGroupDescribeResponse.Assignment): boolean {
-  return (m.topicPartitions == null || m.topicPartitions.length === 0)
+  return (m.topicPartitions == null || (m.topicPartitions.length === 0))
 }
 
 function read_ShareGroupDescribeResponse_TopicPartitions(r: Reader, version: number): ShareGroupDescribeResponse.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n24 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -359,7 +359,7 @@ function default_ShareGroupDescribeResponse_TopicPartitions(): ShareGroupDescrib
 function isDefault_ShareGroupDescribeResponse_TopicPartitions(m: ShareGroupDescribeResponse.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
     (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ShareGroupDescribeApi: ApiCodec<ShareGroupDescribeRequest, ShareGroupDescribeResponse> = {

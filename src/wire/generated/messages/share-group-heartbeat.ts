@@ -23,7 +23,7 @@ function read_ShareGroupHeartbeatRequest(r: Reader, version: number): ShareGroup
   const f_memberId: string = (flex ? r.compactString() : r.string())
   const f_memberEpoch: number = r.int32()
   const f_rackId: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_subscribedTopicNames: string[] | null = null
+  let f_subscribedTopicNames: string[] | null
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     f_subscribedTopicNames = null
@@ -104,7 +104,7 @@ function read_ShareGroupHeartbeatResponse(r: Reader, version: number): ShareGrou
   const f_memberId: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_memberEpoch: number = r.int32()
   const f_heartbeatIntervalMs: number = r.int32()
-  let f_assignment: ShareGroupHeartbeatResponse.Assignment | null = null
+  let f_assignment: ShareGroupHeartbeatResponse.Assignment | null
   f_assignment = r.int8() >= 0 ? read_ShareGroupHeartbeatResponse_Assignment(r, version) : null
   if (flex) {
     r.skipTaggedFields()
@@ -135,7 +135,7 @@ function write_ShareGroupHeartbeatResponse(w: Writer, version: number, m: ShareG
 
 function read_ShareGroupHeartbeatResponse_Assignment(r: Reader, version: number): ShareGroupHeartbeatResponse.Assignment {
   const flex = true
-  let f_topicPartitions: ShareGroupHeartbeatResponse.TopicPartitions[] = []
+  let f_topicPartitions: ShareGroupHeartbeatResponse.TopicPartitions[]
   const n1 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n1 < 0) {
     throw new DecodeError('non-nullable field TopicPartitions was null')
@@ -171,13 +171,13 @@ function default_ShareGroupHeartbeatResponse_Assignment(): ShareGroupHeartbeatRe
 }
 
 function isDefault_ShareGroupHeartbeatResponse_Assignment(m: ShareGroupHeartbeatResponse.Assignment): boolean {
-  return (m.topicPartitions == null || m.topicPartitions.length === 0)
+  return (m.topicPartitions == null || (m.topicPartitions.length === 0))
 }
 
 function read_ShareGroupHeartbeatResponse_TopicPartitions(r: Reader, version: number): ShareGroupHeartbeatResponse.TopicPartitions {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: number[] = []
+  let f_partitions: number[]
   const n7 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n7 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -215,7 +215,7 @@ function default_ShareGroupHeartbeatResponse_TopicPartitions(): ShareGroupHeartb
 
 function isDefault_ShareGroupHeartbeatResponse_TopicPartitions(m: ShareGroupHeartbeatResponse.TopicPartitions): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 export const ShareGroupHeartbeatApi: ApiCodec<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse> = {

@@ -54,20 +54,26 @@ export declare namespace StopReplicaRequest {
 function read_StopReplicaRequest(r: Reader, version: number): StopReplicaRequest {
   const flex = version >= 2
   const f_controllerId: number = r.int32()
-  let f_isKRaftController: boolean = false
+  let f_isKRaftController: boolean
   if (version >= 4) {
     f_isKRaftController = r.bool()
+  } else {
+    f_isKRaftController = false
   }
   const f_controllerEpoch: number = r.int32()
-  let f_brokerEpoch: number = -1
+  let f_brokerEpoch: number
   if (version >= 1) {
     f_brokerEpoch = r.int64()
+  } else {
+    f_brokerEpoch = -1
   }
-  let f_deletePartitions: boolean = false
+  let f_deletePartitions: boolean
   if (version <= 2) {
     f_deletePartitions = r.bool()
+  } else {
+    f_deletePartitions = false
   }
-  let f_ungroupedPartitions: StopReplicaRequest.StopReplicaPartitionV0[] = []
+  let f_ungroupedPartitions: StopReplicaRequest.StopReplicaPartitionV0[]
   if (version === 0) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -81,8 +87,10 @@ function read_StopReplicaRequest(r: Reader, version: number): StopReplicaRequest
       }
       f_ungroupedPartitions = a1
     }
+  } else {
+    f_ungroupedPartitions = []
   }
-  let f_topics: StopReplicaRequest.StopReplicaTopicV1[] = []
+  let f_topics: StopReplicaRequest.StopReplicaTopicV1[]
   if (version >= 1 && version <= 2) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -96,8 +104,10 @@ function read_StopReplicaRequest(r: Reader, version: number): StopReplicaRequest
       }
       f_topics = a5
     }
+  } else {
+    f_topics = []
   }
-  let f_topicStates: StopReplicaRequest.StopReplicaTopicState[] = []
+  let f_topicStates: StopReplicaRequest.StopReplicaTopicState[]
   if (version >= 3) {
     const n8 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n8 < 0) {
@@ -111,6 +121,8 @@ function read_StopReplicaRequest(r: Reader, version: number): StopReplicaRequest
       }
       f_topicStates = a9
     }
+  } else {
+    f_topicStates = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -142,7 +154,7 @@ function write_StopReplicaRequest(w: Writer, version: number, m: StopReplicaRequ
       write_StopReplicaRequest_StopReplicaPartitionV0(w, version, e13)
     }
   } else {
-    if (!(m.ungroupedPartitions == null || m.ungroupedPartitions.length === 0)) throw new EncodeError('field UngroupedPartitions cannot be sent in version ' + version)
+    if (!(m.ungroupedPartitions == null || (m.ungroupedPartitions.length === 0))) throw new EncodeError('field UngroupedPartitions cannot be sent in version ' + version)
   }
   if (version >= 1 && version <= 2) {
     const a14 = (m.topics ?? [])
@@ -151,7 +163,7 @@ function write_StopReplicaRequest(w: Writer, version: number, m: StopReplicaRequ
       write_StopReplicaRequest_StopReplicaTopicV1(w, version, e15)
     }
   } else {
-    if (!(m.topics == null || m.topics.length === 0)) throw new EncodeError('field Topics cannot be sent in version ' + version)
+    if (!(m.topics == null || (m.topics.length === 0))) throw new EncodeError('field Topics cannot be sent in version ' + version)
   }
   if (version >= 3) {
     const a16 = (m.topicStates ?? [])
@@ -160,7 +172,7 @@ function write_StopReplicaRequest(w: Writer, version: number, m: StopReplicaRequ
       write_StopReplicaRequest_StopReplicaTopicState(w, version, e17)
     }
   } else {
-    if (!(m.topicStates == null || m.topicStates.length === 0)) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
+    if (!(m.topicStates == null || (m.topicStates.length === 0))) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -169,13 +181,17 @@ function write_StopReplicaRequest(w: Writer, version: number, m: StopReplicaRequ
 
 function read_StopReplicaRequest_StopReplicaPartitionV0(r: Reader, version: number): StopReplicaRequest.StopReplicaPartitionV0 {
   const flex = version >= 2
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version === 0) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_partitionIndex: number = 0
+  let f_partitionIndex: number
   if (version === 0) {
     f_partitionIndex = r.int32()
+  } else {
+    f_partitionIndex = 0
   }
   if (flex) {
     r.skipTaggedFields()
@@ -212,11 +228,13 @@ function isDefault_StopReplicaRequest_StopReplicaPartitionV0(m: StopReplicaReque
 
 function read_StopReplicaRequest_StopReplicaTopicV1(r: Reader, version: number): StopReplicaRequest.StopReplicaTopicV1 {
   const flex = version >= 2
-  let f_name: string = ""
+  let f_name: string
   if (version >= 1 && version <= 2) {
     f_name = (flex ? r.compactString() : r.string())
+  } else {
+    f_name = ""
   }
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   if (version >= 1 && version <= 2) {
     const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n18 < 0) {
@@ -230,6 +248,8 @@ function read_StopReplicaRequest_StopReplicaTopicV1(r: Reader, version: number):
       }
       f_partitionIndexes = a19
     }
+  } else {
+    f_partitionIndexes = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -252,7 +272,7 @@ function write_StopReplicaRequest_StopReplicaTopicV1(w: Writer, version: number,
       w.int32(e23)
     }
   } else {
-    if (!(m.partitionIndexes == null || m.partitionIndexes.length === 0)) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
+    if (!(m.partitionIndexes == null || (m.partitionIndexes.length === 0))) throw new EncodeError('field PartitionIndexes cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -265,16 +285,18 @@ function default_StopReplicaRequest_StopReplicaTopicV1(): StopReplicaRequest.Sto
 
 function isDefault_StopReplicaRequest_StopReplicaTopicV1(m: StopReplicaRequest.StopReplicaTopicV1): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 function read_StopReplicaRequest_StopReplicaTopicState(r: Reader, version: number): StopReplicaRequest.StopReplicaTopicState {
   const flex = version >= 2
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version >= 3) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_partitionStates: StopReplicaRequest.StopReplicaPartitionState[] = []
+  let f_partitionStates: StopReplicaRequest.StopReplicaPartitionState[]
   if (version >= 3) {
     const n24 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n24 < 0) {
@@ -288,6 +310,8 @@ function read_StopReplicaRequest_StopReplicaTopicState(r: Reader, version: numbe
       }
       f_partitionStates = a25
     }
+  } else {
+    f_partitionStates = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -310,7 +334,7 @@ function write_StopReplicaRequest_StopReplicaTopicState(w: Writer, version: numb
       write_StopReplicaRequest_StopReplicaPartitionState(w, version, e29)
     }
   } else {
-    if (!(m.partitionStates == null || m.partitionStates.length === 0)) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
+    if (!(m.partitionStates == null || (m.partitionStates.length === 0))) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -323,22 +347,28 @@ function default_StopReplicaRequest_StopReplicaTopicState(): StopReplicaRequest.
 
 function isDefault_StopReplicaRequest_StopReplicaTopicState(m: StopReplicaRequest.StopReplicaTopicState): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitionStates == null || m.partitionStates.length === 0)
+    (m.partitionStates == null || (m.partitionStates.length === 0))
 }
 
 function read_StopReplicaRequest_StopReplicaPartitionState(r: Reader, version: number): StopReplicaRequest.StopReplicaPartitionState {
   const flex = version >= 2
-  let f_partitionIndex: number = 0
+  let f_partitionIndex: number
   if (version >= 3) {
     f_partitionIndex = r.int32()
+  } else {
+    f_partitionIndex = 0
   }
-  let f_leaderEpoch: number = -1
+  let f_leaderEpoch: number
   if (version >= 3) {
     f_leaderEpoch = r.int32()
+  } else {
+    f_leaderEpoch = -1
   }
-  let f_deletePartition: boolean = false
+  let f_deletePartition: boolean
   if (version >= 3) {
     f_deletePartition = r.bool()
+  } else {
+    f_deletePartition = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -398,7 +428,7 @@ export declare namespace StopReplicaResponse {
 function read_StopReplicaResponse(r: Reader, version: number): StopReplicaResponse {
   const flex = version >= 2
   const f_errorCode: number = r.int16()
-  let f_partitionErrors: StopReplicaResponse.StopReplicaPartitionError[] = []
+  let f_partitionErrors: StopReplicaResponse.StopReplicaPartitionError[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field PartitionErrors was null')

@@ -36,19 +36,25 @@ function read_SyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
   const f_groupId: string = (flex ? r.compactString() : r.string())
   const f_generationId: number = r.int32()
   const f_memberId: string = (flex ? r.compactString() : r.string())
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
-  let f_protocolType: string | null = null
+  let f_protocolType: string | null
   if (version >= 5) {
     f_protocolType = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_protocolType = null
   }
-  let f_protocolName: string | null = null
+  let f_protocolName: string | null
   if (version >= 5) {
     f_protocolName = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_protocolName = null
   }
-  let f_assignments: SyncGroupRequest.SyncGroupRequestAssignment[] = []
+  let f_assignments: SyncGroupRequest.SyncGroupRequestAssignment[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Assignments was null')
@@ -125,7 +131,7 @@ function default_SyncGroupRequest_SyncGroupRequestAssignment(): SyncGroupRequest
 
 function isDefault_SyncGroupRequest_SyncGroupRequestAssignment(m: SyncGroupRequest.SyncGroupRequestAssignment): boolean {
   return (m.memberId === undefined || m.memberId === "") &&
-    (m.assignment == null || m.assignment.length === 0)
+    (m.assignment == null || (m.assignment.length === 0))
 }
 
 export interface SyncGroupResponse {
@@ -143,18 +149,24 @@ export interface SyncGroupResponse {
 
 function read_SyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
   const flex = version >= 4
-  let f_throttleTimeMs: number = 0
+  let f_throttleTimeMs: number
   if (version >= 1) {
     f_throttleTimeMs = r.int32()
+  } else {
+    f_throttleTimeMs = 0
   }
   const f_errorCode: number = r.int16()
-  let f_protocolType: string | null = null
+  let f_protocolType: string | null
   if (version >= 5) {
     f_protocolType = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_protocolType = null
   }
-  let f_protocolName: string | null = null
+  let f_protocolName: string | null
   if (version >= 5) {
     f_protocolName = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_protocolName = null
   }
   const f_assignment: Buffer = (flex ? r.compactBytes() : r.bytes())
   if (flex) {

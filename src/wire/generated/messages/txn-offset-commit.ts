@@ -47,19 +47,25 @@ function read_TxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommi
   const f_groupId: string = (flex ? r.compactString() : r.string())
   const f_producerId: number = r.int64()
   const f_producerEpoch: number = r.int16()
-  let f_generationId: number = -1
+  let f_generationId: number
   if (version >= 3) {
     f_generationId = r.int32()
+  } else {
+    f_generationId = -1
   }
-  let f_memberId: string = ""
+  let f_memberId: string
   if (version >= 3) {
     f_memberId = (flex ? r.compactString() : r.string())
+  } else {
+    f_memberId = ""
   }
-  let f_groupInstanceId: string | null = null
+  let f_groupInstanceId: string | null
   if (version >= 3) {
     f_groupInstanceId = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_groupInstanceId = null
   }
-  let f_topics: TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic[] = []
+  let f_topics: TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -116,7 +122,7 @@ function write_TxnOffsetCommitRequest(w: Writer, version: number, m: TxnOffsetCo
 function read_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic {
   const flex = version >= 3
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition[] = []
+  let f_partitions: TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -155,16 +161,18 @@ function default_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(): TxnOffset
 
 function isDefault_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(m: TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition {
   const flex = version >= 3
   const f_partitionIndex: number = r.int32()
   const f_committedOffset: number = r.int64()
-  let f_committedLeaderEpoch: number = -1
+  let f_committedLeaderEpoch: number
   if (version >= 2) {
     f_committedLeaderEpoch = r.int32()
+  } else {
+    f_committedLeaderEpoch = -1
   }
   const f_committedMetadata: string | null = (flex ? r.compactNullableString() : r.nullableString())
   if (flex) {
@@ -222,7 +230,7 @@ export declare namespace TxnOffsetCommitResponse {
 function read_TxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
   const flex = version >= 3
   const f_throttleTimeMs: number = r.int32()
-  let f_topics: TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic[] = []
+  let f_topics: TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -257,7 +265,7 @@ function write_TxnOffsetCommitResponse(w: Writer, version: number, m: TxnOffsetC
 function read_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic {
   const flex = version >= 3
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition[] = []
+  let f_partitions: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -296,7 +304,7 @@ function default_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(): TxnOffs
 
 function isDefault_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(m: TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition {

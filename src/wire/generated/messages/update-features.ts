@@ -28,7 +28,7 @@ export declare namespace UpdateFeaturesRequest {
 function read_UpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesRequest {
   const flex = true
   const f_timeoutMs: number = r.int32()
-  let f_featureUpdates: UpdateFeaturesRequest.FeatureUpdateKey[] = []
+  let f_featureUpdates: UpdateFeaturesRequest.FeatureUpdateKey[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field FeatureUpdates was null')
@@ -41,9 +41,11 @@ function read_UpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesR
     }
     f_featureUpdates = a1
   }
-  let f_validateOnly: boolean = false
+  let f_validateOnly: boolean
   if (version >= 1) {
     f_validateOnly = r.bool()
+  } else {
+    f_validateOnly = false
   }
   if (flex) {
     r.skipTaggedFields()
@@ -73,13 +75,17 @@ function read_UpdateFeaturesRequest_FeatureUpdateKey(r: Reader, version: number)
   const flex = true
   const f_feature: string = (flex ? r.compactString() : r.string())
   const f_maxVersionLevel: number = r.int16()
-  let f_allowDowngrade: boolean = false
+  let f_allowDowngrade: boolean
   if (version === 0) {
     f_allowDowngrade = r.bool()
+  } else {
+    f_allowDowngrade = false
   }
-  let f_upgradeType: number = 1
+  let f_upgradeType: number
   if (version >= 1) {
     f_upgradeType = r.int8()
+  } else {
+    f_upgradeType = 1
   }
   if (flex) {
     r.skipTaggedFields()
@@ -144,7 +150,7 @@ function read_UpdateFeaturesResponse(r: Reader, version: number): UpdateFeatures
   const f_throttleTimeMs: number = r.int32()
   const f_errorCode: number = r.int16()
   const f_errorMessage: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_results: UpdateFeaturesResponse.UpdatableFeatureResult[] = []
+  let f_results: UpdateFeaturesResponse.UpdatableFeatureResult[]
   if (version <= 1) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -158,6 +164,8 @@ function read_UpdateFeaturesResponse(r: Reader, version: number): UpdateFeatures
       }
       f_results = a1
     }
+  } else {
+    f_results = []
   }
   if (flex) {
     r.skipTaggedFields()

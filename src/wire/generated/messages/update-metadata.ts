@@ -77,17 +77,21 @@ export declare namespace UpdateMetadataRequest {
 function read_UpdateMetadataRequest(r: Reader, version: number): UpdateMetadataRequest {
   const flex = version >= 6
   const f_controllerId: number = r.int32()
-  let f_isKRaftController: boolean = false
+  let f_isKRaftController: boolean
   if (version >= 8) {
     f_isKRaftController = r.bool()
+  } else {
+    f_isKRaftController = false
   }
   let f_type: number = 0
   const f_controllerEpoch: number = r.int32()
-  let f_brokerEpoch: number = -1
+  let f_brokerEpoch: number
   if (version >= 5) {
     f_brokerEpoch = r.int64()
+  } else {
+    f_brokerEpoch = -1
   }
-  let f_ungroupedPartitionStates: UpdateMetadataRequest.UpdateMetadataPartitionState[] = []
+  let f_ungroupedPartitionStates: UpdateMetadataRequest.UpdateMetadataPartitionState[]
   if (version <= 4) {
     const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n0 < 0) {
@@ -101,8 +105,10 @@ function read_UpdateMetadataRequest(r: Reader, version: number): UpdateMetadataR
       }
       f_ungroupedPartitionStates = a1
     }
+  } else {
+    f_ungroupedPartitionStates = []
   }
-  let f_topicStates: UpdateMetadataRequest.UpdateMetadataTopicState[] = []
+  let f_topicStates: UpdateMetadataRequest.UpdateMetadataTopicState[]
   if (version >= 5) {
     const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n4 < 0) {
@@ -116,8 +122,10 @@ function read_UpdateMetadataRequest(r: Reader, version: number): UpdateMetadataR
       }
       f_topicStates = a5
     }
+  } else {
+    f_topicStates = []
   }
-  let f_liveBrokers: UpdateMetadataRequest.UpdateMetadataBroker[] = []
+  let f_liveBrokers: UpdateMetadataRequest.UpdateMetadataBroker[]
   const n8 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n8 < 0) {
     throw new DecodeError('non-nullable field LiveBrokers was null')
@@ -162,6 +170,7 @@ function write_UpdateMetadataRequest(w: Writer, version: number, m: UpdateMetada
   } else {
     if (!(m.isKRaftController === undefined || m.isKRaftController === false)) throw new EncodeError('field isKRaftController cannot be sent in version ' + version)
   }
+  if (!(version >= 8)) if (!(m.type === undefined || m.type === 0)) throw new EncodeError('field Type cannot be sent in version ' + version)
   w.int32((m.controllerEpoch ?? 0))
   if (version >= 5) {
     w.int64((m.brokerEpoch ?? -1))
@@ -173,7 +182,7 @@ function write_UpdateMetadataRequest(w: Writer, version: number, m: UpdateMetada
       write_UpdateMetadataRequest_UpdateMetadataPartitionState(w, version, e13)
     }
   } else {
-    if (!(m.ungroupedPartitionStates == null || m.ungroupedPartitionStates.length === 0)) throw new EncodeError('field UngroupedPartitionStates cannot be sent in version ' + version)
+    if (!(m.ungroupedPartitionStates == null || (m.ungroupedPartitionStates.length === 0))) throw new EncodeError('field UngroupedPartitionStates cannot be sent in version ' + version)
   }
   if (version >= 5) {
     const a14 = (m.topicStates ?? [])
@@ -182,7 +191,7 @@ function write_UpdateMetadataRequest(w: Writer, version: number, m: UpdateMetada
       write_UpdateMetadataRequest_UpdateMetadataTopicState(w, version, e15)
     }
   } else {
-    if (!(m.topicStates == null || m.topicStates.length === 0)) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
+    if (!(m.topicStates == null || (m.topicStates.length === 0))) throw new EncodeError('field TopicStates cannot be sent in version ' + version)
   }
   const a16 = (m.liveBrokers ?? [])
   flex ? w.compactArrayLength(a16.length) : w.arrayLength(a16.length)
@@ -206,15 +215,17 @@ function write_UpdateMetadataRequest(w: Writer, version: number, m: UpdateMetada
 
 function read_UpdateMetadataRequest_UpdateMetadataPartitionState(r: Reader, version: number): UpdateMetadataRequest.UpdateMetadataPartitionState {
   const flex = version >= 6
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version <= 4) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
   const f_partitionIndex: number = r.int32()
   const f_controllerEpoch: number = r.int32()
   const f_leader: number = r.int32()
   const f_leaderEpoch: number = r.int32()
-  let f_isr: number[] = []
+  let f_isr: number[]
   const n18 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n18 < 0) {
     throw new DecodeError('non-nullable field Isr was null')
@@ -228,7 +239,7 @@ function read_UpdateMetadataRequest_UpdateMetadataPartitionState(r: Reader, vers
     f_isr = a19
   }
   const f_zkVersion: number = r.int32()
-  let f_replicas: number[] = []
+  let f_replicas: number[]
   const n22 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n22 < 0) {
     throw new DecodeError('non-nullable field Replicas was null')
@@ -241,7 +252,7 @@ function read_UpdateMetadataRequest_UpdateMetadataPartitionState(r: Reader, vers
     }
     f_replicas = a23
   }
-  let f_offlineReplicas: number[] = []
+  let f_offlineReplicas: number[]
   if (version >= 4) {
     const n26 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n26 < 0) {
@@ -255,6 +266,8 @@ function read_UpdateMetadataRequest_UpdateMetadataPartitionState(r: Reader, vers
       }
       f_offlineReplicas = a27
     }
+  } else {
+    f_offlineReplicas = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -305,23 +318,27 @@ function isDefault_UpdateMetadataRequest_UpdateMetadataPartitionState(m: UpdateM
     (m.controllerEpoch === undefined || m.controllerEpoch === 0) &&
     (m.leader === undefined || m.leader === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
-    (m.isr == null || m.isr.length === 0) &&
+    (m.isr == null || (m.isr.length === 0)) &&
     (m.zkVersion === undefined || m.zkVersion === 0) &&
-    (m.replicas == null || m.replicas.length === 0) &&
-    (m.offlineReplicas == null || m.offlineReplicas.length === 0)
+    (m.replicas == null || (m.replicas.length === 0)) &&
+    (m.offlineReplicas == null || (m.offlineReplicas.length === 0))
 }
 
 function read_UpdateMetadataRequest_UpdateMetadataTopicState(r: Reader, version: number): UpdateMetadataRequest.UpdateMetadataTopicState {
   const flex = version >= 6
-  let f_topicName: string = ""
+  let f_topicName: string
   if (version >= 5) {
     f_topicName = (flex ? r.compactString() : r.string())
+  } else {
+    f_topicName = ""
   }
-  let f_topicId: Uuid = ZERO_UUID
+  let f_topicId: Uuid
   if (version >= 7) {
     f_topicId = r.uuid()
+  } else {
+    f_topicId = ZERO_UUID
   }
-  let f_partitionStates: UpdateMetadataRequest.UpdateMetadataPartitionState[] = []
+  let f_partitionStates: UpdateMetadataRequest.UpdateMetadataPartitionState[]
   if (version >= 5) {
     const n36 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n36 < 0) {
@@ -335,6 +352,8 @@ function read_UpdateMetadataRequest_UpdateMetadataTopicState(r: Reader, version:
       }
       f_partitionStates = a37
     }
+  } else {
+    f_partitionStates = []
   }
   if (flex) {
     r.skipTaggedFields()
@@ -360,7 +379,7 @@ function write_UpdateMetadataRequest_UpdateMetadataTopicState(w: Writer, version
       write_UpdateMetadataRequest_UpdateMetadataPartitionState(w, version, e41)
     }
   } else {
-    if (!(m.partitionStates == null || m.partitionStates.length === 0)) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
+    if (!(m.partitionStates == null || (m.partitionStates.length === 0))) throw new EncodeError('field PartitionStates cannot be sent in version ' + version)
   }
   if (flex) {
     w.uvarint(0)
@@ -374,21 +393,25 @@ function default_UpdateMetadataRequest_UpdateMetadataTopicState(): UpdateMetadat
 function isDefault_UpdateMetadataRequest_UpdateMetadataTopicState(m: UpdateMetadataRequest.UpdateMetadataTopicState): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
     (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitionStates == null || m.partitionStates.length === 0)
+    (m.partitionStates == null || (m.partitionStates.length === 0))
 }
 
 function read_UpdateMetadataRequest_UpdateMetadataBroker(r: Reader, version: number): UpdateMetadataRequest.UpdateMetadataBroker {
   const flex = version >= 6
   const f_id: number = r.int32()
-  let f_v0Host: string = ""
+  let f_v0Host: string
   if (version === 0) {
     f_v0Host = (flex ? r.compactString() : r.string())
+  } else {
+    f_v0Host = ""
   }
-  let f_v0Port: number = 0
+  let f_v0Port: number
   if (version === 0) {
     f_v0Port = r.int32()
+  } else {
+    f_v0Port = 0
   }
-  let f_endpoints: UpdateMetadataRequest.UpdateMetadataEndpoint[] = []
+  let f_endpoints: UpdateMetadataRequest.UpdateMetadataEndpoint[]
   if (version >= 1) {
     const n42 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n42 < 0) {
@@ -402,10 +425,14 @@ function read_UpdateMetadataRequest_UpdateMetadataBroker(r: Reader, version: num
       }
       f_endpoints = a43
     }
+  } else {
+    f_endpoints = []
   }
-  let f_rack: string | null = ""
+  let f_rack: string | null
   if (version >= 2) {
     f_rack = (flex ? r.compactNullableString() : r.nullableString())
+  } else {
+    f_rack = ""
   }
   if (flex) {
     r.skipTaggedFields()
@@ -447,27 +474,35 @@ function isDefault_UpdateMetadataRequest_UpdateMetadataBroker(m: UpdateMetadataR
   return (m.id === undefined || m.id === 0) &&
     (m.v0Host === undefined || m.v0Host === "") &&
     (m.v0Port === undefined || m.v0Port === 0) &&
-    (m.endpoints == null || m.endpoints.length === 0) &&
+    (m.endpoints == null || (m.endpoints.length === 0)) &&
     (m.rack === undefined || m.rack === "")
 }
 
 function read_UpdateMetadataRequest_UpdateMetadataEndpoint(r: Reader, version: number): UpdateMetadataRequest.UpdateMetadataEndpoint {
   const flex = version >= 6
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.int32()
+  } else {
+    f_port = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_listener: string = ""
+  let f_listener: string
   if (version >= 3) {
     f_listener = (flex ? r.compactString() : r.string())
+  } else {
+    f_listener = ""
   }
-  let f_securityProtocol: number = 0
+  let f_securityProtocol: number
   if (version >= 1) {
     f_securityProtocol = r.int16()
+  } else {
+    f_securityProtocol = 0
   }
   if (flex) {
     r.skipTaggedFields()

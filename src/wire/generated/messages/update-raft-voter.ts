@@ -40,7 +40,7 @@ function read_UpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVote
   const f_currentLeaderEpoch: number = r.int32()
   const f_voterId: number = r.int32()
   const f_voterDirectoryId: Uuid = r.uuid()
-  let f_listeners: UpdateRaftVoterRequest.Listener[] = []
+  let f_listeners: UpdateRaftVoterRequest.Listener[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Listeners was null')
@@ -53,7 +53,7 @@ function read_UpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVote
     }
     f_listeners = a1
   }
-  let f_kRaftVersionFeature: UpdateRaftVoterRequest.KRaftVersionFeature = default_UpdateRaftVoterRequest_KRaftVersionFeature()
+  let f_kRaftVersionFeature: UpdateRaftVoterRequest.KRaftVersionFeature
   f_kRaftVersionFeature = read_UpdateRaftVoterRequest_KRaftVersionFeature(r, version)
   if (flex) {
     r.skipTaggedFields()
@@ -195,7 +195,7 @@ function write_UpdateRaftVoterResponse(w: Writer, version: number, m: UpdateRaft
   w.int16((m.errorCode ?? 0))
   if (flex) {
     let tags = 0
-    const t_currentLeader = true && !(m.currentLeader === undefined || isDefault_UpdateRaftVoterResponse_CurrentLeader(m.currentLeader))
+    const t_currentLeader = true && !(m.currentLeader == null || (isDefault_UpdateRaftVoterResponse_CurrentLeader(m.currentLeader)))
     if (t_currentLeader) tags++
     w.uvarint(tags)
     if (t_currentLeader) {

@@ -37,11 +37,13 @@ export declare namespace VoteRequest {
 function read_VoteRequest(r: Reader, version: number): VoteRequest {
   const flex = true
   const f_clusterId: string | null = (flex ? r.compactNullableString() : r.nullableString())
-  let f_voterId: number = -1
+  let f_voterId: number
   if (version >= 1) {
     f_voterId = r.int32()
+  } else {
+    f_voterId = -1
   }
-  let f_topics: VoteRequest.TopicData[] = []
+  let f_topics: VoteRequest.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -80,7 +82,7 @@ function write_VoteRequest(w: Writer, version: number, m: VoteRequest): void {
 function read_VoteRequest_TopicData(r: Reader, version: number): VoteRequest.TopicData {
   const flex = true
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: VoteRequest.PartitionData[] = []
+  let f_partitions: VoteRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -119,7 +121,7 @@ function default_VoteRequest_TopicData(): VoteRequest.TopicData {
 
 function isDefault_VoteRequest_TopicData(m: VoteRequest.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_VoteRequest_PartitionData(r: Reader, version: number): VoteRequest.PartitionData {
@@ -127,13 +129,17 @@ function read_VoteRequest_PartitionData(r: Reader, version: number): VoteRequest
   const f_partitionIndex: number = r.int32()
   const f_candidateEpoch: number = r.int32()
   const f_candidateId: number = r.int32()
-  let f_candidateDirectoryId: Uuid = ZERO_UUID
+  let f_candidateDirectoryId: Uuid
   if (version >= 1) {
     f_candidateDirectoryId = r.uuid()
+  } else {
+    f_candidateDirectoryId = ZERO_UUID
   }
-  let f_voterDirectoryId: Uuid = ZERO_UUID
+  let f_voterDirectoryId: Uuid
   if (version >= 1) {
     f_voterDirectoryId = r.uuid()
+  } else {
+    f_voterDirectoryId = ZERO_UUID
   }
   const f_lastOffsetEpoch: number = r.int32()
   const f_lastOffset: number = r.int64()
@@ -212,7 +218,7 @@ export declare namespace VoteResponse {
 function read_VoteResponse(r: Reader, version: number): VoteResponse {
   const flex = true
   const f_errorCode: number = r.int16()
-  let f_topics: VoteResponse.TopicData[] = []
+  let f_topics: VoteResponse.TopicData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -269,9 +275,10 @@ function write_VoteResponse(w: Writer, version: number, m: VoteResponse): void {
   for (const e9 of a8) {
     write_VoteResponse_TopicData(w, version, e9)
   }
+  if (!(version >= 1)) if (!(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))) throw new EncodeError('field NodeEndpoints cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || m.nodeEndpoints.length === 0)
+    const t_nodeEndpoints = version >= 1 && !(m.nodeEndpoints == null || (m.nodeEndpoints.length === 0))
     if (t_nodeEndpoints) tags++
     w.uvarint(tags)
     if (t_nodeEndpoints) {
@@ -291,7 +298,7 @@ function write_VoteResponse(w: Writer, version: number, m: VoteResponse): void {
 function read_VoteResponse_TopicData(r: Reader, version: number): VoteResponse.TopicData {
   const flex = true
   const f_topicName: string = (flex ? r.compactString() : r.string())
-  let f_partitions: VoteResponse.PartitionData[] = []
+  let f_partitions: VoteResponse.PartitionData[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -330,7 +337,7 @@ function default_VoteResponse_TopicData(): VoteResponse.TopicData {
 
 function isDefault_VoteResponse_TopicData(m: VoteResponse.TopicData): boolean {
   return (m.topicName === undefined || m.topicName === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_VoteResponse_PartitionData(r: Reader, version: number): VoteResponse.PartitionData {
@@ -372,17 +379,23 @@ function isDefault_VoteResponse_PartitionData(m: VoteResponse.PartitionData): bo
 
 function read_VoteResponse_NodeEndpoint(r: Reader, version: number): VoteResponse.NodeEndpoint {
   const flex = true
-  let f_nodeId: number = 0
+  let f_nodeId: number
   if (version >= 1) {
     f_nodeId = r.int32()
+  } else {
+    f_nodeId = 0
   }
-  let f_host: string = ""
+  let f_host: string
   if (version >= 1) {
     f_host = (flex ? r.compactString() : r.string())
+  } else {
+    f_host = ""
   }
-  let f_port: number = 0
+  let f_port: number
   if (version >= 1) {
     f_port = r.uint16()
+  } else {
+    f_port = 0
   }
   if (flex) {
     r.skipTaggedFields()

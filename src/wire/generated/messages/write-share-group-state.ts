@@ -43,7 +43,7 @@ export declare namespace WriteShareGroupStateRequest {
 function read_WriteShareGroupStateRequest(r: Reader, version: number): WriteShareGroupStateRequest {
   const flex = true
   const f_groupId: string = (flex ? r.compactString() : r.string())
-  let f_topics: WriteShareGroupStateRequest.WriteStateData[] = []
+  let f_topics: WriteShareGroupStateRequest.WriteStateData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -79,7 +79,7 @@ function write_WriteShareGroupStateRequest(w: Writer, version: number, m: WriteS
 function read_WriteShareGroupStateRequest_WriteStateData(r: Reader, version: number): WriteShareGroupStateRequest.WriteStateData {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: WriteShareGroupStateRequest.PartitionData[] = []
+  let f_partitions: WriteShareGroupStateRequest.PartitionData[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -117,7 +117,7 @@ function default_WriteShareGroupStateRequest_WriteStateData(): WriteShareGroupSt
 
 function isDefault_WriteShareGroupStateRequest_WriteStateData(m: WriteShareGroupStateRequest.WriteStateData): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_WriteShareGroupStateRequest_PartitionData(r: Reader, version: number): WriteShareGroupStateRequest.PartitionData {
@@ -126,7 +126,7 @@ function read_WriteShareGroupStateRequest_PartitionData(r: Reader, version: numb
   const f_stateEpoch: number = r.int32()
   const f_leaderEpoch: number = r.int32()
   const f_startOffset: number = r.int64()
-  let f_stateBatches: WriteShareGroupStateRequest.StateBatch[] = []
+  let f_stateBatches: WriteShareGroupStateRequest.StateBatch[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field StateBatches was null')
@@ -170,7 +170,7 @@ function isDefault_WriteShareGroupStateRequest_PartitionData(m: WriteShareGroupS
     (m.stateEpoch === undefined || m.stateEpoch === 0) &&
     (m.leaderEpoch === undefined || m.leaderEpoch === 0) &&
     (m.startOffset === undefined || m.startOffset === 0) &&
-    (m.stateBatches == null || m.stateBatches.length === 0)
+    (m.stateBatches == null || (m.stateBatches.length === 0))
 }
 
 function read_WriteShareGroupStateRequest_StateBatch(r: Reader, version: number): WriteShareGroupStateRequest.StateBatch {
@@ -230,7 +230,7 @@ export declare namespace WriteShareGroupStateResponse {
 
 function read_WriteShareGroupStateResponse(r: Reader, version: number): WriteShareGroupStateResponse {
   const flex = true
-  let f_results: WriteShareGroupStateResponse.WriteStateResult[] = []
+  let f_results: WriteShareGroupStateResponse.WriteStateResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Results was null')
@@ -264,7 +264,7 @@ function write_WriteShareGroupStateResponse(w: Writer, version: number, m: Write
 function read_WriteShareGroupStateResponse_WriteStateResult(r: Reader, version: number): WriteShareGroupStateResponse.WriteStateResult {
   const flex = true
   const f_topicId: Uuid = r.uuid()
-  let f_partitions: WriteShareGroupStateResponse.PartitionResult[] = []
+  let f_partitions: WriteShareGroupStateResponse.PartitionResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -302,7 +302,7 @@ function default_WriteShareGroupStateResponse_WriteStateResult(): WriteShareGrou
 
 function isDefault_WriteShareGroupStateResponse_WriteStateResult(m: WriteShareGroupStateResponse.WriteStateResult): boolean {
   return (m.topicId === undefined || m.topicId === ZERO_UUID) &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_WriteShareGroupStateResponse_PartitionResult(r: Reader, version: number): WriteShareGroupStateResponse.PartitionResult {

@@ -31,7 +31,7 @@ export declare namespace WriteTxnMarkersRequest {
 
 function read_WriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarkersRequest {
   const flex = version >= 1
-  let f_markers: WriteTxnMarkersRequest.WritableTxnMarker[] = []
+  let f_markers: WriteTxnMarkersRequest.WritableTxnMarker[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Markers was null')
@@ -67,7 +67,7 @@ function read_WriteTxnMarkersRequest_WritableTxnMarker(r: Reader, version: numbe
   const f_producerId: number = r.int64()
   const f_producerEpoch: number = r.int16()
   const f_transactionResult: boolean = r.bool()
-  let f_topics: WriteTxnMarkersRequest.WritableTxnMarkerTopic[] = []
+  let f_topics: WriteTxnMarkersRequest.WritableTxnMarkerTopic[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -111,14 +111,14 @@ function isDefault_WriteTxnMarkersRequest_WritableTxnMarker(m: WriteTxnMarkersRe
   return (m.producerId === undefined || m.producerId === 0) &&
     (m.producerEpoch === undefined || m.producerEpoch === 0) &&
     (m.transactionResult === undefined || m.transactionResult === false) &&
-    (m.topics == null || m.topics.length === 0) &&
+    (m.topics == null || (m.topics.length === 0)) &&
     (m.coordinatorEpoch === undefined || m.coordinatorEpoch === 0)
 }
 
 function read_WriteTxnMarkersRequest_WritableTxnMarkerTopic(r: Reader, version: number): WriteTxnMarkersRequest.WritableTxnMarkerTopic {
   const flex = version >= 1
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitionIndexes: number[] = []
+  let f_partitionIndexes: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field PartitionIndexes was null')
@@ -157,7 +157,7 @@ function default_WriteTxnMarkersRequest_WritableTxnMarkerTopic(): WriteTxnMarker
 
 function isDefault_WriteTxnMarkersRequest_WritableTxnMarkerTopic(m: WriteTxnMarkersRequest.WritableTxnMarkerTopic): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitionIndexes == null || m.partitionIndexes.length === 0)
+    (m.partitionIndexes == null || (m.partitionIndexes.length === 0))
 }
 
 export interface WriteTxnMarkersResponse {
@@ -187,7 +187,7 @@ export declare namespace WriteTxnMarkersResponse {
 
 function read_WriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMarkersResponse {
   const flex = version >= 1
-  let f_markers: WriteTxnMarkersResponse.WritableTxnMarkerResult[] = []
+  let f_markers: WriteTxnMarkersResponse.WritableTxnMarkerResult[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Markers was null')
@@ -221,7 +221,7 @@ function write_WriteTxnMarkersResponse(w: Writer, version: number, m: WriteTxnMa
 function read_WriteTxnMarkersResponse_WritableTxnMarkerResult(r: Reader, version: number): WriteTxnMarkersResponse.WritableTxnMarkerResult {
   const flex = version >= 1
   const f_producerId: number = r.int64()
-  let f_topics: WriteTxnMarkersResponse.WritableTxnMarkerTopicResult[] = []
+  let f_topics: WriteTxnMarkersResponse.WritableTxnMarkerTopicResult[]
   const n6 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n6 < 0) {
     throw new DecodeError('non-nullable field Topics was null')
@@ -259,13 +259,13 @@ function default_WriteTxnMarkersResponse_WritableTxnMarkerResult(): WriteTxnMark
 
 function isDefault_WriteTxnMarkersResponse_WritableTxnMarkerResult(m: WriteTxnMarkersResponse.WritableTxnMarkerResult): boolean {
   return (m.producerId === undefined || m.producerId === 0) &&
-    (m.topics == null || m.topics.length === 0)
+    (m.topics == null || (m.topics.length === 0))
 }
 
 function read_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult(r: Reader, version: number): WriteTxnMarkersResponse.WritableTxnMarkerTopicResult {
   const flex = version >= 1
   const f_name: string = (flex ? r.compactString() : r.string())
-  let f_partitions: WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult[] = []
+  let f_partitions: WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field Partitions was null')
@@ -304,7 +304,7 @@ function default_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult(): WriteTx
 
 function isDefault_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult(m: WriteTxnMarkersResponse.WritableTxnMarkerTopicResult): boolean {
   return (m.name === undefined || m.name === "") &&
-    (m.partitions == null || m.partitions.length === 0)
+    (m.partitions == null || (m.partitions.length === 0))
 }
 
 function read_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult(r: Reader, version: number): WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult {

@@ -79,13 +79,15 @@ function write_BrokerRegistrationChangeRecord(w: Writer, version: number, m: Bro
   const flex = true
   w.int32((m.brokerId ?? 0))
   w.int64((m.brokerEpoch ?? 0))
+  if (!(version >= 1)) if (!(m.inControlledShutdown === undefined || m.inControlledShutdown === 0)) throw new EncodeError('field InControlledShutdown cannot be sent in version ' + version)
+  if (!(version >= 2)) if (!(m.logDirs == null || (m.logDirs.length === 0))) throw new EncodeError('field LogDirs cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
     const t_fenced = true && !(m.fenced === undefined || m.fenced === 0)
     if (t_fenced) tags++
     const t_inControlledShutdown = version >= 1 && !(m.inControlledShutdown === undefined || m.inControlledShutdown === 0)
     if (t_inControlledShutdown) tags++
-    const t_logDirs = version >= 2 && !(m.logDirs == null || m.logDirs.length === 0)
+    const t_logDirs = version >= 2 && !(m.logDirs == null || (m.logDirs.length === 0))
     if (t_logDirs) tags++
     w.uvarint(tags)
     if (t_fenced) {

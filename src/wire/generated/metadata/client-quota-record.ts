@@ -25,7 +25,7 @@ export declare namespace ClientQuotaRecord {
 
 function read_ClientQuotaRecord(r: Reader, version: number): ClientQuotaRecord {
   const flex = true
-  let f_entity: ClientQuotaRecord.EntityData[] = []
+  let f_entity: ClientQuotaRecord.EntityData[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Entity was null')

@@ -25,7 +25,7 @@ function read_DelegationTokenRecord(r: Reader, version: number): DelegationToken
   const flex = true
   const f_owner: string = (flex ? r.compactString() : r.string())
   const f_requester: string = (flex ? r.compactString() : r.string())
-  let f_renewers: string[] = []
+  let f_renewers: string[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Renewers was null')

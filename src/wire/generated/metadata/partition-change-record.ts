@@ -211,6 +211,9 @@ function write_PartitionChangeRecord(w: Writer, version: number, m: PartitionCha
   const flex = true
   w.int32((m.partitionId ?? -1))
   w.uuid((m.topicId ?? ZERO_UUID))
+  if (!(version >= 1)) if (!(m.directories == null)) throw new EncodeError('field Directories cannot be sent in version ' + version)
+  if (!(version >= 2)) if (!(m.eligibleLeaderReplicas == null)) throw new EncodeError('field EligibleLeaderReplicas cannot be sent in version ' + version)
+  if (!(version >= 2)) if (!(m.lastKnownElr == null)) throw new EncodeError('field LastKnownElr cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
     const t_isr = true && !(m.isr == null)

@@ -37,7 +37,7 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
   const flex = true
   const f_partitionId: number = r.int32()
   const f_topicId: Uuid = r.uuid()
-  let f_replicas: number[] = []
+  let f_replicas: number[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field Replicas was null')
@@ -50,7 +50,7 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
     }
     f_replicas = a1
   }
-  let f_isr: number[] = []
+  let f_isr: number[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Isr was null')
@@ -63,7 +63,7 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
     }
     f_isr = a5
   }
-  let f_removingReplicas: number[] = []
+  let f_removingReplicas: number[]
   const n8 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n8 < 0) {
     throw new DecodeError('non-nullable field RemovingReplicas was null')
@@ -76,7 +76,7 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
     }
     f_removingReplicas = a9
   }
-  let f_addingReplicas: number[] = []
+  let f_addingReplicas: number[]
   const n12 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n12 < 0) {
     throw new DecodeError('non-nullable field AddingReplicas was null')
@@ -93,7 +93,7 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
   let f_leaderRecoveryState: number = 0
   const f_leaderEpoch: number = r.int32()
   const f_partitionEpoch: number = r.int32()
-  let f_directories: Uuid[] = []
+  let f_directories: Uuid[]
   if (version >= 1) {
     const n16 = (flex ? r.compactArrayLength() : r.arrayLength())
     if (n16 < 0) {
@@ -107,6 +107,8 @@ function read_PartitionRecord(r: Reader, version: number): PartitionRecord {
       }
       f_directories = a17
     }
+  } else {
+    f_directories = []
   }
   let f_eligibleLeaderReplicas: number[] | null = null
   let f_lastKnownElr: number[] | null = null
@@ -206,8 +208,10 @@ function write_PartitionRecord(w: Writer, version: number, m: PartitionRecord): 
       w.uuid(e37)
     }
   } else {
-    if (!(m.directories == null || m.directories.length === 0)) throw new EncodeError('field Directories cannot be sent in version ' + version)
+    if (!(m.directories == null || (m.directories.length === 0))) throw new EncodeError('field Directories cannot be sent in version ' + version)
   }
+  if (!(version >= 2)) if (!(m.eligibleLeaderReplicas == null)) throw new EncodeError('field EligibleLeaderReplicas cannot be sent in version ' + version)
+  if (!(version >= 2)) if (!(m.lastKnownElr == null)) throw new EncodeError('field LastKnownElr cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
     const t_leaderRecoveryState = true && !(m.leaderRecoveryState === undefined || m.leaderRecoveryState === 0)

@@ -50,13 +50,15 @@ export declare namespace RegisterBrokerRecord {
 function read_RegisterBrokerRecord(r: Reader, version: number): RegisterBrokerRecord {
   const flex = true
   const f_brokerId: number = r.int32()
-  let f_isMigratingZkBroker: boolean = false
+  let f_isMigratingZkBroker: boolean
   if (version >= 2) {
     f_isMigratingZkBroker = r.bool()
+  } else {
+    f_isMigratingZkBroker = false
   }
   const f_incarnationId: Uuid = r.uuid()
   const f_brokerEpoch: number = r.int64()
-  let f_endPoints: RegisterBrokerRecord.BrokerEndpoint[] = []
+  let f_endPoints: RegisterBrokerRecord.BrokerEndpoint[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field EndPoints was null')
@@ -69,7 +71,7 @@ function read_RegisterBrokerRecord(r: Reader, version: number): RegisterBrokerRe
     }
     f_endPoints = a1
   }
-  let f_features: RegisterBrokerRecord.BrokerFeature[] = []
+  let f_features: RegisterBrokerRecord.BrokerFeature[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Features was null')
@@ -84,9 +86,11 @@ function read_RegisterBrokerRecord(r: Reader, version: number): RegisterBrokerRe
   }
   const f_rack: string | null = (flex ? r.compactNullableString() : r.nullableString())
   const f_fenced: boolean = r.bool()
-  let f_inControlledShutdown: boolean = false
+  let f_inControlledShutdown: boolean
   if (version >= 1) {
     f_inControlledShutdown = r.bool()
+  } else {
+    f_inControlledShutdown = false
   }
   let f_logDirs: Uuid[] = []
   if (flex) {
@@ -152,9 +156,10 @@ function write_RegisterBrokerRecord(w: Writer, version: number, m: RegisterBroke
   } else {
     if (!(m.inControlledShutdown === undefined || m.inControlledShutdown === false)) throw new EncodeError('field InControlledShutdown cannot be sent in version ' + version)
   }
+  if (!(version >= 3)) if (!(m.logDirs == null || (m.logDirs.length === 0))) throw new EncodeError('field LogDirs cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
-    const t_logDirs = version >= 3 && !(m.logDirs == null || m.logDirs.length === 0)
+    const t_logDirs = version >= 3 && !(m.logDirs == null || (m.logDirs.length === 0))
     if (t_logDirs) tags++
     w.uvarint(tags)
     if (t_logDirs) {

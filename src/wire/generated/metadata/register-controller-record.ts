@@ -42,7 +42,7 @@ function read_RegisterControllerRecord(r: Reader, version: number): RegisterCont
   const f_controllerId: number = r.int32()
   const f_incarnationId: Uuid = r.uuid()
   const f_zkMigrationReady: boolean = r.bool()
-  let f_endPoints: RegisterControllerRecord.ControllerEndpoint[] = []
+  let f_endPoints: RegisterControllerRecord.ControllerEndpoint[]
   const n0 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n0 < 0) {
     throw new DecodeError('non-nullable field EndPoints was null')
@@ -55,7 +55,7 @@ function read_RegisterControllerRecord(r: Reader, version: number): RegisterCont
     }
     f_endPoints = a1
   }
-  let f_features: RegisterControllerRecord.ControllerFeature[] = []
+  let f_features: RegisterControllerRecord.ControllerFeature[]
   const n4 = (flex ? r.compactArrayLength() : r.arrayLength())
   if (n4 < 0) {
     throw new DecodeError('non-nullable field Features was null')

@@ -1,0 +1,51 @@
+// Shared pieces of the compatibility tests: real clients against a real Millrace over TCP.
+
+import { spawn, spawnSync } from 'node:child_process'
+import kafkajs from 'kafkajs'
+import { compress, decompress, Compression } from '../src/wire/index.js'
+
+const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = kafkajs
+type Kafka = InstanceType<typeof Kafka>
+
+export { startTempBroker, type TempBroker } from '../src/testing/temp-broker.js'
+
+export function kafkaClient(bootstrap: string, clientId = 'millrace-compat'): Kafka {
+  return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 } })
+}
+
+/**
+ * kafkajs ships gzip only; other codecs are plug-ins. Snappy comes from the kafkajs-snappy package;
+ * the LZ4 and zstd plug-ins on npm need native builds that do not install here, so these two
+ * adapters put kafkajs's codec interface over the same lz4-napi and zstd libraries Millrace uses.
+ */
+export async function registerKafkajsCodecs(): Promise<void> {
+  const snappy = (await import('kafkajs-snappy')).default as () => unknown
+  CompressionCodecs[CompressionTypes.Snappy] = snappy as never
+  const adapter = (codec: number) => () => ({
+    compress: async (encoder: { buffer: Buffer }) => compress(codec, encoder.buffer),
+    decompress: async (buffer: Buffer) => decompress(codec, buffer),
+  })
+  CompressionCodecs[CompressionTypes.LZ4] = adapter(Compression.Lz4) as never
+  CompressionCodecs[CompressionTypes.ZSTD] = adapter(Compression.Zstd) as never
+}
+
+export const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0
+
+/** Runs kcat to completion; resolves with its stdout, rejects with its stderr on failure. */
+export function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => (stdout += d))
+    child.stderr.on('data', d => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', code => {
+      clearTimeout(timer)
+      if (code === 0) resolve({ stdout, stderr })
+      else reject(new Error(`kcat ${args.join(' ')} exited with ${code}: ${stderr}`))
+    })
+    if (input !== undefined) child.stdin.end(input)
+    else child.stdin.end()
+  })
+}

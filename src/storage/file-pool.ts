@@ -1,0 +1,172 @@
+/**
+ * A bounded pool of open segment file descriptors shared by every log of a
+ * LogManager. Users lease a descriptor for the length of one I/O operation; idle
+ * descriptors are closed least-recently-used first once more than `maxOpen` are
+ * open, so thousands of partitions stay under the process's file limit.
+ */
+import fs from 'node:fs'
+import { closeFd, openFd } from './fsutil.js'
+
+/** Something with a file the pool can open (a segment's .log file). */
+export interface PooledFile {
+  /** Current path of the file (it can change when the file is renamed). */
+  filePath(): string
+  /** Called after the pool closed this file's descriptor (to drop cached state). */
+  onPoolEvict?(): void
+}
+
+interface Entry {
+  owner: PooledFile
+  fd: number
+  refs: number
+  /** Close when the last lease is released. */
+  doomed: boolean
+}
+
+export interface FilePoolStats {
+  open: number
+  opens: number
+  evictions: number
+}
+
+export class FilePool {
+  private readonly entries = new Map<PooledFile, Entry>()
+  private readonly opening = new Map<PooledFile, Promise<Entry>>()
+  private opens = 0
+  private evictions = 0
+
+  constructor(public maxOpen = 1000) {}
+
+  get stats(): FilePoolStats {
+    return { open: this.entries.size, opens: this.opens, evictions: this.evictions }
+  }
+
+  /** Leases the descriptor of `owner`'s file (opened read-write), opening it if needed. Call release() after. */
+  async acquire(owner: PooledFile): Promise<number> {
+    let e = this.entries.get(owner)
+    if (e && !e.doomed) {
+      e.refs++
+      // Move to the most-recently-used end.
+      this.entries.delete(owner)
+      this.entries.set(owner, e)
+      return e.fd
+    }
+    let p = this.opening.get(owner)
+    if (!p) {
+      p = (async () => {
+        const fd = await openFd(owner.filePath(), fs.constants.O_RDWR)
+        this.opens++
+        const entry: Entry = { owner, fd, refs: 0, doomed: false }
+        return entry
+      })()
+      this.opening.set(owner, p)
+      p.then(
+        (entry) => {
+          this.opening.delete(owner)
+          const old = this.entries.get(owner)
+          if (old) {
+            // A doomed entry is still leased; let it close on release.
+            this.entries.delete(owner)
+            this.doomedEntries.add(old)
+          }
+          this.entries.set(owner, entry)
+        },
+        () => this.opening.delete(owner),
+      )
+    }
+    e = await p
+    e.refs++
+    this.evictIdle()
+    return e.fd
+  }
+
+  private readonly doomedEntries = new Set<Entry>()
+
+  release(owner: PooledFile, fd: number): void {
+    const e = this.entries.get(owner)
+    if (e && e.fd === fd) {
+      e.refs--
+      if (e.refs <= 0 && e.doomed) {
+        this.entries.delete(owner)
+        this.closeEntry(e)
+      } else if (e.refs <= 0 && this.entries.size > this.maxOpen) this.evictIdle()
+      return
+    }
+    for (const d of this.doomedEntries) {
+      if (d.owner === owner && d.fd === fd) {
+        d.refs--
+        if (d.refs <= 0) {
+          this.doomedEntries.delete(d)
+          this.closeEntry(d)
+        }
+        return
+      }
+    }
+  }
+
+  /** Runs fn with a leased descriptor. */
+  async withFd<T>(owner: PooledFile, fn: (fd: number) => Promise<T>): Promise<T> {
+    const fd = await this.acquire(owner)
+    try {
+      return await fn(fd)
+    } finally {
+      this.release(owner, fd)
+    }
+  }
+
+  /** Forgets `owner`: closes its descriptor now, or when its last lease ends. */
+  async forget(owner: PooledFile): Promise<void> {
+    const pending = this.opening.get(owner)
+    if (pending) await pending.catch(() => {})
+    const e = this.entries.get(owner)
+    if (!e) return
+    if (e.refs <= 0) {
+      this.entries.delete(owner)
+      await this.closeEntry(e)
+    } else {
+      e.doomed = true
+    }
+  }
+
+  /** True when the pool holds an open descriptor for owner. */
+  isOpen(owner: PooledFile): boolean {
+    return this.entries.has(owner)
+  }
+
+  private evictIdle(): void {
+    if (this.entries.size <= this.maxOpen) return
+    for (const [owner, e] of this.entries) {
+      if (this.entries.size <= this.maxOpen) break
+      if (e.refs > 0) continue
+      this.entries.delete(owner)
+      this.evictions++
+      void this.closeEntry(e)
+    }
+  }
+
+  private async closeEntry(e: Entry): Promise<void> {
+    try {
+      await closeFd(e.fd)
+    } catch {
+      // Already closed or invalid: nothing to do.
+    }
+    try {
+      e.owner.onPoolEvict?.()
+    } catch {
+      // Owners' hooks must not break the pool.
+    }
+  }
+
+  /** Closes every idle descriptor and dooms the leased ones. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.opening.values()].map((p) => p.catch(() => {})))
+    const closing: Promise<void>[] = []
+    for (const [owner, e] of this.entries) {
+      if (e.refs <= 0) {
+        this.entries.delete(owner)
+        closing.push(this.closeEntry(e))
+      } else e.doomed = true
+    }
+    await Promise.all(closing)
+  }
+}
