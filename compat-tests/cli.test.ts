@@ -1,0 +1,99 @@
+// The command line as a user runs it: `tsx src/main.ts` with Kafka-named configuration.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { kafkaClient } from './helpers.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+interface Run {
+  output: () => string
+  exited: Promise<number | null>
+  child: ReturnType<typeof spawn>
+  waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, MILLRACE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const listeners: Array<() => void> = []
+  const onData = (d: Buffer): void => {
+    out += d
+    for (const l of listeners) l()
+  }
+  child.stdout!.on('data', onData)
+  child.stderr!.on('data', onData)
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  return {
+    child,
+    exited,
+    output: () => out,
+    waitFor: (re, ms = 20_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${out}`)), ms)
+        const check = (): void => {
+          const m = out.match(re)
+          if (m) {
+            clearTimeout(timer)
+            resolve(m)
+          }
+        }
+        listeners.push(check)
+        check()
+      }),
+  }
+}
+
+t.test('starts, serves, shuts down cleanly on SIGTERM, restarts with its data', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const props = join(dir, 'server.properties')
+  writeFileSync(props, `# a Kafka-style file\nlog.dirs=${join(dir, 'data')}\nnum.partitions=3\n`)
+  const args = ['--config', props, '--override', 'listeners=PLAINTEXT://localhost:0']
+
+  const first = run(args)
+  const [, port] = await first.waitFor(/ready on PLAINTEXT:\/\/localhost:(\d+)/)
+  t.ok(existsSync(join(dir, 'data', 'meta.properties')), 'meta.properties written on first start')
+  t.match(readFileSync(join(dir, 'data', 'meta.properties'), 'utf8'), /cluster\.id=/)
+
+  const kafka = kafkaClient(`localhost:${port}`)
+  const producer = kafka.producer()
+  await producer.connect()
+  await producer.send({ topic: 'cli-topic', acks: -1, messages: [{ value: 'one' }, { value: 'two' }] })
+  await producer.disconnect()
+
+  first.child.kill('SIGTERM')
+  t.equal(await first.exited, 0, 'exit code 0 after SIGTERM')
+  t.match(first.output(), /stopped cleanly/)
+
+  const second = run(args)
+  const [, port2] = await second.waitFor(/ready on PLAINTEXT:\/\/localhost:(\d+)/)
+  const admin = kafkaClient(`localhost:${port2}`).admin()
+  await admin.connect()
+  const meta = await admin.fetchTopicMetadata({ topics: ['cli-topic'] })
+  t.equal(meta.topics[0].partitions.length, 3, 'num.partitions from the file applied to the auto-created topic')
+  const offsets = await admin.fetchTopicOffsets('cli-topic')
+  t.equal(offsets.reduce((n, o) => n + Number(o.high), 0), 2, 'both messages survived the restart')
+  await admin.disconnect()
+  second.child.kill('SIGINT')
+  t.equal(await second.exited, 0, 'exit code 0 after SIGINT')
+})
+
+t.test('an unknown config key names the closest known one', async t => {
+  const r = run(['--override', 'log.retension.ms=1000'])
+  t.equal(await r.exited, 2)
+  t.match(r.output(), /unknown config 'log\.retension\.ms' — did you mean 'log\.retention\.ms'\?/)
+})
+
+t.test('a bad value names the key, the value and what is allowed', async t => {
+  const r = run([], { MILLRACE_NUM_PARTITIONS: 'abc' })
+  t.equal(await r.exited, 2)
+  t.match(r.output(), /invalid value 'abc' for config 'num\.partitions'/)
+})
