@@ -4,11 +4,12 @@ import { Kafka, logLevel } from 'kafkajs'
 import { startTempBroker } from '../testing/temp-broker.js'
 import { ClientConnection } from '../client/index.js'
 import { ApiKey, ErrorCode, encodeRequest, frameRequest } from '../wire/index.js'
-import { setLogSink } from '../util/logger.js'
+import { setLogLevel, setLogSink } from '../util/logger.js'
 import { FrameReader, FrameError } from './frame-reader.js'
 
 const logLines: string[] = []
 setLogSink(line => logLines.push(line))
+setLogLevel('info')
 
 t.test('FrameReader splits, joins and refuses frames', async t => {
   const r = new FrameReader(100)
