@@ -175,3 +175,28 @@ t.test('bad input gets Kafka error codes and a log line; the broker keeps servin
   const data = await c.send(ApiKey.Fetch, 11, fetchBody('edges', 0, 0))
   t.same(values(data), ['s1', 's2', 's3'], 'nothing corrupt was appended')
 })
+
+t.test('topic configs take effect at once', async t => {
+  const alter = (configs: Array<{ name: string; value: string }>) =>
+    c.send(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: 2, resourceName: 'edges', configs: configs.map(x => ({ ...x, configOperation: 0 })) }],
+      validateOnly: false,
+    })
+  const res = await alter([{ name: 'max.message.bytes', value: '200' }])
+  t.equal(res.responses[0].errorCode, 0)
+  const big = await produce('edges', 1, batch(['x'.repeat(400)]))
+  t.equal(big.errorCode, ErrorCode.MESSAGE_TOO_LARGE, 'a lower max.message.bytes refuses a batch at once')
+
+  await alter([{ name: 'max.message.bytes', value: '1048588' }, { name: 'message.timestamp.type', value: 'LogAppendTime' }])
+  const before = Date.now()
+  const stamped = await produce('edges', 1, batch(['stamped'], { baseTimestamp: 1000 }))
+  t.equal(stamped.errorCode, 0)
+  t.ok(stamped.logAppendTimeMs >= before, 'LogAppendTime: the broker stamps the batch and says when')
+  const got = await c.send(ApiKey.Fetch, 11, fetchBody('edges', 1, stamped.baseOffset))
+  const rec = decodeBatchRecordsSync(got.responses[0].partitions[0].records!, splitBatches(got.responses[0].partitions[0].records!)[0])[0]
+  t.equal(rec.timestamp, stamped.logAppendTimeMs, 'consumers see the append time')
+
+  const badKey = await alter([{ name: 'retension.ms', value: '5' }])
+  t.equal(badKey.responses[0].errorCode, ErrorCode.INVALID_CONFIG)
+  t.match(badKey.responses[0].errorMessage, /did you mean 'retention\.ms'/)
+})
