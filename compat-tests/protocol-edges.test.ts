@@ -191,7 +191,7 @@ t.test('topic configs take effect at once', async t => {
   const before = Date.now()
   const stamped = await produce('edges', 1, batch(['stamped'], { baseTimestamp: 1000 }))
   t.equal(stamped.errorCode, 0)
-  t.ok(stamped.logAppendTimeMs >= before, 'LogAppendTime: the broker stamps the batch and says when')
+  t.ok(stamped.logAppendTimeMs! >= before, 'LogAppendTime: the broker stamps the batch and says when')
   const got = await c.send(ApiKey.Fetch, 11, fetchBody('edges', 1, stamped.baseOffset))
   const rec = decodeBatchRecordsSync(got.responses[0].partitions[0].records!, splitBatches(got.responses[0].partitions[0].records!)[0])[0]
   t.equal(rec.timestamp, stamped.logAppendTimeMs, 'consumers see the append time')

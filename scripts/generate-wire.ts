@@ -6,6 +6,8 @@
 // per `data` schema. Each message and struct gets a read and a write function that take the
 // version as an argument and branch on it inline, the way Kafka's own generated Java does: the
 // branches are integer compares, and one function per message keeps the output readable.
+// schemas.ts describes every message's fields compactly (names, types, version ranges, defaults)
+// for tests that build random valid values; the codecs do not import it.
 // With --check nothing is written; the exit code says whether the files on disk are current.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -153,7 +155,8 @@ class MessageModel {
       spec: f,
       prop: camel(f.name),
       type: this.resolveType(f.type, f),
-      versions: Versions.parse(f.versions),
+      // As in Kafka's FieldSpec: a field with taggedVersions and no versions exists in its tagged versions.
+      versions: Versions.parse(f.versions ?? f.taggedVersions),
       nullable: Versions.parse(f.nullableVersions),
       tagged: Versions.parse(f.taggedVersions),
       flexible: f.flexibleVersions === undefined ? null : Versions.parse(f.flexibleVersions),
@@ -208,7 +211,9 @@ function defaultExpr(f: Field): string {
   if (canBeNull(f) && (d === 'null' || d === null)) return 'null'
   const t = f.type
   if (t.kind === 'array') return '[]'
-  if (t.kind === 'struct') return canBeNull(f) && d === undefined ? 'null' : `default_${t.struct.fnName}()`
+  // As in Kafka's generator (FieldSpec.fieldDefault): a struct defaults to the empty struct unless
+  // its default is "null" (handled above), even when it is nullable.
+  if (t.kind === 'struct') return `default_${t.struct.fnName}()`
   switch (t.prim) {
     case 'bool':
       return d === true || d === 'true' ? 'true' : 'false'
@@ -217,8 +222,11 @@ function defaultExpr(f: Field): string {
     case 'uuid':
       return 'ZERO_UUID'
     case 'bytes':
+      // Empty unless the default is "null" (handled above), even when nullable.
+      return 'EMPTY'
     case 'records':
-      return canBeNull(f) && d === undefined ? 'null' : 'EMPTY'
+      // Records default to null in Kafka.
+      return canBeNull(f) ? 'null' : 'EMPTY'
     default: {
       if (d === undefined || d === '') return '0'
       const n = Number(d)
@@ -228,19 +236,26 @@ function defaultExpr(f: Field): string {
   }
 }
 
-/** A JS condition that is true when `v` holds the field's default (undefined counts as default). */
+/**
+ * A JS condition that is true when `v` holds the field's default; undefined counts as default.
+ * As in Kafka's generator (FieldSpec.generateNonDefaultValueCheck), null is a non-default value
+ * of a nullable field whose default is not null.
+ */
 function isDefaultExpr(f: Field, v: string): string {
   const d = defaultExpr(f)
   const t = f.type
   if (d === 'null') return `(${v} == null)`
-  if (t.kind === 'array') return `(${v} == null || ${v}.length === 0)`
-  if (t.kind === 'struct') return `(${v} === undefined || isDefault_${t.struct.fnName}(${v}))`
-  if (t.prim === 'bytes' || t.prim === 'records') return `(${v} == null || ${v}.length === 0)`
+  const nn = canBeNull(f) ? `${v} === undefined || (${v} !== null && ` : `${v} == null || (`
+  if (t.kind === 'array') return `(${nn}${v}.length === 0))`
+  if (t.kind === 'struct') return `(${nn}isDefault_${t.struct.fnName}(${v})))`
+  if (t.prim === 'bytes' || t.prim === 'records') return `(${nn}${v}.length === 0))`
   return `(${v} === undefined || ${v} === ${d})`
 }
 
 class Emitter {
   private tmp = 0
+  /** Emitting a tagged field's value: a nullable struct's presence marker is then a uvarint. */
+  private inTag = false
   readonly lines: string[] = []
 
   constructor(private readonly model: MessageModel) {}
@@ -288,8 +303,10 @@ class Emitter {
       if (nul === 'false') {
         out.push(`${indent}${target} = ${call}`)
       } else {
-        // A nullable struct is preceded by a presence byte: -1 for null, 1 for present.
-        const present = nul === 'true' ? 'r.int8() >= 0' : `!(${nul}) || r.int8() >= 0`
+        // A nullable struct is preceded by a presence byte: -1 for null, 1 for present. In a tagged
+        // field it is an unsigned varint instead: 0 for null, 1 for present (as Kafka writes it).
+        const mark = this.inTag ? 'r.uvarint() > 0' : 'r.int8() >= 0'
+        const present = nul === 'true' ? mark : `!(${nul}) || ${mark}`
         out.push(`${indent}${target} = ${present} ? ${call} : null`)
       }
       return out
@@ -349,13 +366,19 @@ class Emitter {
         L.push(line.replace(`  ${v} = `, `  const ${v}: ${this.fieldTsType(f)} = `))
         continue
       }
-      L.push(`  let ${v}: ${this.fieldTsType(f)} = ${defaultExpr(f)}`)
-      if (cond === 'false') continue
+      // The default is built only when the field is not read (no throw-away arrays and structs).
+      if (cond === 'false') {
+        L.push(`  ${isTagged ? 'let' : 'const'} ${v}: ${this.fieldTsType(f)} = ${defaultExpr(f)}`)
+        continue
+      }
+      L.push(`  let ${v}: ${this.fieldTsType(f)}`)
       if (cond === 'true') {
         L.push(...this.readValue(f.type, f, v, this.flexExpr(f), this.nullCond(f), '  '))
       } else {
         L.push(`  if (${cond}) {`)
         L.push(...this.readValue(f.type, f, v, this.flexExpr(f), this.nullCond(f), '    '))
+        L.push('  } else {')
+        L.push(`    ${v} = ${defaultExpr(f)}`)
         L.push('  }')
       }
     }
@@ -376,7 +399,9 @@ class Emitter {
           const cond = f.tagged.cond(this.model.valid)
           L.push(`        case ${f.spec.tag}:`)
           L.push(`          if (${cond}) {`)
+          this.inTag = true
           L.push(...this.readValue(f.type, f, `f_${f.prop}`, 'true', this.nullCond(f), '            '))
+          this.inTag = false
           L.push(`            if (r.pos !== end) throw new DecodeError('tagged field ${f.spec.name} has the wrong size')`)
           L.push('            break')
           L.push('          }')
@@ -451,9 +476,9 @@ class Emitter {
         const v = this.fresh('s')
         out.push(`${indent}const ${v} = ${value}`)
         if (nul !== 'true') out.push(`${indent}if (${v} === null && !(${nul})) throw new EncodeError('field ${f.spec.name} is not nullable in version ' + version)`)
-        out.push(`${indent}if (${v} === null) ${w}.int8(-1)`)
+        out.push(`${indent}if (${v} === null) ${w}.${this.inTag ? 'uvarint(0)' : 'int8(-1)'}`)
         out.push(`${indent}else {`)
-        out.push(`${indent}  ${w}.int8(1)`)
+        out.push(`${indent}  ${w}.${this.inTag ? 'uvarint' : 'int8'}(1)`)
         out.push(`${indent}  write_${t.struct.fnName}(${w}, version, ${v})`)
         out.push(`${indent}}`)
       }
@@ -496,12 +521,17 @@ class Emitter {
       const cond = regular.cond(this.model.valid)
       const val = `m.${f.prop}`
       const valOrDefault = `(${val} ?? ${defaultExpr(f)})`
-      const check =
-        f.spec.ignorable || !f.tagged.empty
-          ? null
-          : `if (!${isDefaultExpr(f, val)}) throw new EncodeError('field ${f.spec.name} cannot be sent in version ' + version)`
+      // As in Kafka: a non-default value of a non-ignorable field (tagged or not) in a version
+      // without that field is an error; an ignorable one is dropped.
+      const check = f.spec.ignorable
+        ? null
+        : `if (!${isDefaultExpr(f, val)}) throw new EncodeError('field ${f.spec.name} cannot be sent in version ' + version)`
       if (cond === 'false') {
-        if (check && f.versions.intersect(this.model.valid).empty) L.push(`  ${check}`)
+        if (check) {
+          const present = f.versions.cond(this.model.valid)
+          if (present === 'false') L.push(`  ${check}`)
+          else if (present !== 'true') L.push(`  if (!(${present})) ${check}`)
+        }
         continue
       }
       const value = canBeNull(f) ? `(${val} === undefined ? ${defaultExpr(f)} : ${val})` : valOrDefault
@@ -533,7 +563,9 @@ class Emitter {
           L.push(`    if (t_${f.prop}) {`)
           L.push(`      w.uvarint(${f.spec.tag})`)
           L.push('      const tw = new Writer(64)')
+          this.inTag = true
           L.push(...this.writeValue(f.type, f, `m.${f.prop}!`, 'true', this.nullCond(f), '      ', 'tw'))
+          this.inTag = false
           L.push('      w.uvarint(tw.length)')
           L.push('      w.append(tw)')
           L.push('    }')
@@ -591,6 +623,57 @@ function emitMessage(model: MessageModel, lines: string[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A compact description of every message's fields, for tests that build random valid values
+// (src/wire/roundtrip.test.ts) without the spec files. Not imported by the codecs themselves.
+
+/** One field as a tuple: [prop, type, versions, nullableVersions, taggedVersions, tag, default, ignorable, flexibleVersions]. */
+function fieldTuple(f: Field): string {
+  const s = f.spec
+  const parts: unknown[] = [f.prop, s.type, s.versions ?? s.taggedVersions ?? 'none', s.nullableVersions ?? '', s.taggedVersions ?? '', s.tag === undefined ? -1 : Number(s.tag), s.default === undefined ? '' : s.default, s.ignorable === true ? 1 : 0, s.flexibleVersions ?? '']
+  const unset: unknown[] = [null, null, null, '', '', -1, '', 0, '']
+  while (parts.length > 3 && parts[parts.length - 1] === unset[parts.length - 1]) parts.pop()
+  return JSON.stringify(parts)
+}
+
+function schemaEntry(model: MessageModel, kind: string, apiKey: number): string {
+  const structs = model.structs.map(st => `    ${JSON.stringify(st.name)}: [\n${st.fields.map(f => `      ${fieldTuple(f)},`).join('\n')}\n    ],`)
+  return [
+    `  { name: ${JSON.stringify(model.spec.name)}, kind: '${kind}', apiKey: ${apiKey}, valid: '${model.spec.validVersions}', flexible: '${model.spec.flexibleVersions}', structs: {`,
+    ...structs,
+    '  } },',
+  ].join('\n')
+}
+
+const SCHEMA_PRELUDE = `/**
+ * Field tuples: [prop, type, versions, nullableVersions, taggedVersions, tag, default, ignorable, flexibleVersions].
+ * Trailing entries may be missing: '' (unset) for strings, -1 for the tag, 0 for ignorable.
+ * Version strings are the spec's: "3", "0-7", "5+", "none" (or '' when unset).
+ */
+export type FieldTuple = [
+  prop: string,
+  type: string,
+  versions: string,
+  nullableVersions?: string,
+  taggedVersions?: string,
+  tag?: number,
+  dflt?: string | number | boolean | null,
+  ignorable?: number,
+  flexibleVersions?: string,
+]
+
+export interface MessageSchema {
+  /** The spec name, also the name of the root struct in \`structs\`. */
+  name: string
+  kind: 'request' | 'response' | 'header' | 'data' | 'metadata'
+  /** The API key (requests, responses), the record type (metadata) or -1. */
+  apiKey: number
+  valid: string
+  flexible: string
+  structs: Record<string, FieldTuple[]>
+}
+`
+
+// ---------------------------------------------------------------------------------------------
 // Files
 
 const HEADER = (sources: string[]): string =>
@@ -629,12 +712,14 @@ function generate(specDir: string): Output {
   const reqMap: string[] = []
   const resMap: string[] = []
   const apiKeys: string[] = []
+  const schemaEntries: string[] = []
   for (const { file, spec } of requests) {
     const base = spec.name.replace(/Request$/, '')
     const resEntry = specs.find(s => s.spec.type === 'response' && s.spec.name === `${base}Response`)
     if (!resEntry) throw new Error(`no response spec for ${spec.name}`)
     const req = new MessageModel(spec)
     const res = new MessageModel(resEntry.spec)
+    schemaEntries.push(schemaEntry(req, 'request', spec.apiKey!), schemaEntry(res, 'response', spec.apiKey!))
     const body: string[] = []
     emitMessage(req, body)
     emitMessage(res, body)
@@ -678,6 +763,7 @@ function generate(specDir: string): Output {
   for (const g of schemaGroups) {
     for (const { file, spec } of g.list) {
       const m = new MessageModel(spec)
+      schemaEntries.push(schemaEntry(m, spec.type, spec.apiKey ?? -1))
       const body: string[] = []
       emitMessage(m, body)
       const typeId = spec.type === 'metadata' ? (spec.apiKey ?? -1) : -1
@@ -732,6 +818,10 @@ function generate(specDir: string): Output {
     '',
   ].join('\n')
   files.set('index.ts', index)
+  files.set(
+    'schemas.ts',
+    [HEADER(['every spec']), SCHEMA_PRELUDE, '/** Every message, header, data, metadata and internal-topic schema. */', 'export const SCHEMAS: MessageSchema[] = [', ...schemaEntries, ']', ''].join('\n'),
+  )
   return { files }
 }
 

@@ -189,6 +189,18 @@ t.test('unknown tagged fields are skipped on read', async t => {
   t.same(got.responses[0].partitionResponses[0].currentLeader, { leaderId: 3, leaderEpoch: 4 }, 'known tag beside an unknown one')
   t.same(got.nodeEndpoints, [{ nodeId: 3, host: 'h', port: 9092, rack: null }], 'top-level known tag kept')
 
+  // A nullable struct in a tagged field marks presence with an unsigned varint (0 null, 1
+  // present), not the int8 -1/1 of a regular field, as Kafka's generated code writes it.
+  const cg = generated.ConsumerGroupMemberMetadataValueSchema
+  const value = { clientId: 'c', clientHost: 'h', subscribedTopicNames: [], rebalanceTimeoutMs: 5, serverAssignor: null, rackId: null, instanceId: null, subscribedTopicRegex: null }
+  const withMeta = new Writer()
+  cg.write(withMeta, 0, { ...value, classicMemberMetadata: { sessionTimeoutMs: 7, supportedProtocols: [] } })
+  const wm = withMeta.toBuffer()
+  // ...tags: count 1, tag 0, size 7, presence 1, sessionTimeoutMs 7, empty array (1), struct tags (0).
+  t.same([...wm.subarray(wm.length - 10)], [1, 0, 7, 1, 0, 0, 0, 7, 1, 0], 'tagged nullable struct: uvarint presence 1')
+  const nullMeta = Buffer.concat([wm.subarray(0, wm.length - 10), Buffer.from([1, 0, 1, 0])])
+  t.equal(cg.read(new Reader(nullMeta), 0).classicMemberMetadata, null, 'tagged presence 0 reads as null')
+
   // A known tag whose size disagrees with its content is an error, not a misread.
   const bad = Buffer.from(patched2)
   bad[at + 2] = 10
@@ -205,6 +217,14 @@ t.test('non-ignorable fields throw EncodeError in versions that lack them; ignor
     EncodeError,
     'a tagged non-ignorable field (NodeEndpoints) before its versions',
   )
+  // A field with taggedVersions and no versions exists in its tagged versions (Kafka's FieldSpec).
+  const txn = generated.TransactionLogValueSchema
+  const txnValue = { producerId: 1, producerEpoch: 0, transactionTimeoutMs: 1, transactionStatus: 0, transactionPartitions: null, transactionLastUpdateTimestampMs: 0, transactionStartTimestampMs: 0 }
+  const tw = new Writer()
+  txn.write(tw, 1, { ...txnValue, previousProducerId: 7 })
+  t.equal(txn.read(new Reader(tw.toBuffer()), 1).previousProducerId, 7, 'TransactionLogValue v1 carries PreviousProducerId (tag 0)')
+  t.throws(() => txn.write(new Writer(), 0, { ...txnValue, previousProducerId: 7 }), EncodeError, 'and v0 refuses it')
+
   const metadata = API_CODECS.get(ApiKey.Metadata)!
   t.throws(() => metadata.writeRequest(w(), 0, { topics: null }), EncodeError, 'null Topics in Metadata v0 (nullable from v1)')
   t.doesNotThrow(() => metadata.writeRequest(w(), 1, { topics: null }), 'null Topics in Metadata v1')

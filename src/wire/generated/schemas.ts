@@ -3380,15 +3380,15 @@ export const SCHEMAS: MessageSchema[] = [
   { name: "TransactionLogValue", kind: 'data', apiKey: -1, valid: '0-1', flexible: '1+', structs: {
     "TransactionLogValue": [
       ["producerId","int64","0+"],
-      ["previousProducerId","int64","none","","1+",0,-1],
-      ["nextProducerId","int64","none","","1+",1,-1],
+      ["previousProducerId","int64","1+","","1+",0,-1],
+      ["nextProducerId","int64","1+","","1+",1,-1],
       ["producerEpoch","int16","0+"],
       ["transactionTimeoutMs","int32","0+"],
       ["transactionStatus","int8","0+"],
       ["transactionPartitions","[]PartitionsSchema","0+","0+"],
       ["transactionLastUpdateTimestampMs","int64","0+"],
       ["transactionStartTimestampMs","int64","0+"],
-      ["clientTransactionVersion","int16","none","","1+",2,0],
+      ["clientTransactionVersion","int16","1+","","1+",2,0],
     ],
     "PartitionsSchema": [
       ["topic","string","0+"],

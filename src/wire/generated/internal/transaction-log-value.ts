@@ -100,8 +100,8 @@ function read_TransactionLogValue(r: Reader, version: number): TransactionLogVal
 function write_TransactionLogValue(w: Writer, version: number, m: TransactionLogValue): void {
   const flex = version >= 1
   w.int64((m.producerId ?? 0))
-  if (!(m.previousProducerId === undefined || m.previousProducerId === -1)) throw new EncodeError('field PreviousProducerId cannot be sent in version ' + version)
-  if (!(m.nextProducerId === undefined || m.nextProducerId === -1)) throw new EncodeError('field NextProducerId cannot be sent in version ' + version)
+  if (!(version >= 1)) if (!(m.previousProducerId === undefined || m.previousProducerId === -1)) throw new EncodeError('field PreviousProducerId cannot be sent in version ' + version)
+  if (!(version >= 1)) if (!(m.nextProducerId === undefined || m.nextProducerId === -1)) throw new EncodeError('field NextProducerId cannot be sent in version ' + version)
   w.int16((m.producerEpoch ?? 0))
   w.int32((m.transactionTimeoutMs ?? 0))
   w.int8((m.transactionStatus ?? 0))
@@ -117,7 +117,7 @@ function write_TransactionLogValue(w: Writer, version: number, m: TransactionLog
   }
   w.int64((m.transactionLastUpdateTimestampMs ?? 0))
   w.int64((m.transactionStartTimestampMs ?? 0))
-  if (!(m.clientTransactionVersion === undefined || m.clientTransactionVersion === 0)) throw new EncodeError('field ClientTransactionVersion cannot be sent in version ' + version)
+  if (!(version >= 1)) if (!(m.clientTransactionVersion === undefined || m.clientTransactionVersion === 0)) throw new EncodeError('field ClientTransactionVersion cannot be sent in version ' + version)
   if (flex) {
     let tags = 0
     const t_previousProducerId = version >= 1 && !(m.previousProducerId === undefined || m.previousProducerId === -1)
