@@ -40,17 +40,21 @@ export function metadataHandler(d: MetadataDeps) {
 
       const includeTopicOps = v >= 8 && req.includeTopicAuthorizedOperations === true
       const topics: MetadataResponse.MetadataResponseTopic[] = wanted.map(w => {
-        const t = w.id ? d.image.topicsById.get(w.id) : d.image.topicsByName.get(w.name!)
+        const t = w.id ? d.image.topicsById.get(w.id) : w.name === null ? undefined : d.image.topicsByName.get(w.name)
         const base = {
-          name: w.name,
+          // Names are nullable in responses from v12, where topics may be asked for by id.
+          name: v >= 12 ? w.name : (w.name ?? ''),
           topicId: w.id ?? ZERO_UUID,
           isInternal: false,
           partitions: [] as MetadataResponse.MetadataResponsePartition[],
           topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
         }
         if (!t) {
-          if (w.id) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
-          const invalid = invalidTopicNameReason(w.name!)
+          // Before v12 topics cannot be asked for by id (Kafka: INVALID_REQUEST).
+          if (w.id) return { ...base, errorCode: v >= 12 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.INVALID_REQUEST }
+          // A topic named by neither name nor id cannot be answered (Kafka: INVALID_REQUEST).
+          if (w.name === null) return { ...base, name: '', errorCode: ErrorCode.INVALID_REQUEST }
+          const invalid = invalidTopicNameReason(w.name)
           return { ...base, errorCode: invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
         }
         const partitions = [...t.partitions.values()]

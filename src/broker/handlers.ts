@@ -4,6 +4,7 @@ import {
   adminHandlers,
   apiVersionsHandler,
   fetchHandler,
+  groupHandlers,
   initProducerIdHandler,
   listOffsetsHandler,
   metadataHandler,
@@ -15,6 +16,7 @@ import {
 import type { BrokerConfig } from '../config/index.js'
 import type { Controller, MetadataImage } from '../kraft/index.js'
 import type { FetchSessionCache, ReplicaManager } from '../replication/index.js'
+import type { GroupCoordinator } from '../groups/index.js'
 import type { LogManager } from '../storage/index.js'
 import type { LogDirDescription } from '../apis/index.js'
 import { statfs } from 'node:fs/promises'
@@ -32,6 +34,7 @@ export interface BrokerServices {
   logs: LogManager
   producerIds: ProducerIdManager
   fetchSessions: FetchSessionCache
+  groups: GroupCoordinator
   config: () => BrokerConfig
   log: Logger
 }
@@ -65,6 +68,7 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(listOffsetsHandler({ replicas: s.replicas }))
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))
   add(initProducerIdHandler({ producerIds: s.producerIds, log }))
+  for (const h of groupHandlers({ coordinator: s.groups, image: s.image, log })) add(h)
   for (const h of adminHandlers({
     image: s.image,
     controller: s.controller,

@@ -9,6 +9,7 @@ import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import { SocketServer, type BoundListener } from '../server/index.js'
 import { LogManager, readMetaProperties } from '../storage/index.js'
 import { ProducerIdManager } from '../txn/index.js'
+import { GroupCoordinator } from '../groups/index.js'
 import { createLogger, type Logger } from '../util/logger.js'
 import { randomUuid } from '../wire/index.js'
 import { buildHandlers } from './handlers.js'
@@ -105,6 +106,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
   })
   await controller.ensureFeatures({ 'metadata.version': METADATA_VERSION_LEVEL })
 
+  const groups = new GroupCoordinator({ nodeId, image, controller, replicas, config: () => config, log: log.child('groups') })
   const producerIds = new ProducerIdManager(() => controller.allocateProducerIds(nodeId, -1))
   const handlers = buildHandlers({
     nodeId,
@@ -114,6 +116,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     replicas,
     logs,
     producerIds,
+    groups,
     fetchSessions: new FetchSessionCache(config.get('max.incremental.fetch.session.cache.slots') as number),
     config: () => config,
     log,
@@ -141,6 +144,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     }),
   })
   await replicas.ready()
+  await groups.loadAll()
 
   const first = bound[0]
   let stopped = false
@@ -155,6 +159,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     async stop() {
       if (stopped) return
       stopped = true
+      groups.shutdown()
       replicas.shutdown()
       await server.stop()
       await metadataLog.snapshot()

@@ -323,7 +323,9 @@ export class GroupCoordinator {
         count++
       }
       status.state = 'loaded'
-      this.log.info(`finished loading offsets and group metadata from ${name} in ${Date.now() - started} ms (${count} groups)`)
+      const line = `finished loading offsets and group metadata from ${name} in ${Date.now() - started} ms (${count} groups)`
+      if (count > 0) this.log.info(line)
+      else this.log.debug(line)
     } catch (err) {
       this.log.error(`error loading offsets from ${name}: ${(err as Error).stack ?? err}`)
       if (this.partitions.get(p) === status) this.partitions.delete(p)
@@ -406,7 +408,9 @@ export class GroupCoordinator {
       this.groups.delete(g.groupId)
       n++
     }
-    this.log.info(`unloaded ${n} groups of ${OFFSETS_TOPIC}-${p}: ${why}`)
+    const line = `unloaded ${n} groups of ${OFFSETS_TOPIC}-${p}: ${why}`
+    if (n > 0) this.log.info(line)
+    else this.log.debug(line)
   }
 
   private onGroupUnloaded(g: ClassicGroup): void {
@@ -488,6 +492,8 @@ export class GroupCoordinator {
     const state = this.deps.image.partition(OFFSETS_TOPIC, p)
     if (!state || state.leader < 0) return unavailable(`${OFFSETS_TOPIC}-${p} has no leader.`)
     if (state.leader === this.deps.nodeId && !this.isLoaded(p)) {
+      // Not loading (an earlier load failed, or the log opened late): try again now.
+      if (!this.partitions.has(p)) this.scheduleLoad(p, state.leaderEpoch)
       const status = this.partitions.get(p)
       if (status) {
         let timer: Timer | null = null
@@ -1131,7 +1137,7 @@ export class GroupCoordinator {
       this.refuse('OffsetCommit', r.groupId, err)
       return all(err)
     }
-    const errors = r.offsets.map(o => (this.deps.image.partition(o.topic, o.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+    const errors: number[] = r.offsets.map(o => (this.deps.image.partition(o.topic, o.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
     const unknown = r.offsets.filter((_, i) => errors[i] !== ErrorCode.NONE)
     if (unknown.length > 0) {
       this.log.info(`OffsetCommit for group ${this.describeId(r.groupId)}: UNKNOWN_TOPIC_OR_PARTITION for ${unknown.map(o => `${o.topic}-${o.partition}`).join(', ')}`)
@@ -1195,7 +1201,7 @@ export class GroupCoordinator {
     const cfg = this.cfg()
     const now = this.now()
     const tooLarge = (o: OffsetCommitParams['offsets'][number]) => o.metadata !== null && Buffer.byteLength(o.metadata, 'utf8') > cfg.offsetMetadataMaxBytes
-    const results = offsets.map(o => (tooLarge(o) ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE))
+    const results: number[] = offsets.map(o => (tooLarge(o) ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE))
     if (results.some(c => c !== ErrorCode.NONE)) {
       this.log.info(`OffsetCommit for group ${this.describeId(group.groupId)}: metadata larger than offset.metadata.max.bytes (${cfg.offsetMetadataMaxBytes}): OFFSET_METADATA_TOO_LARGE`)
     }
@@ -1279,7 +1285,7 @@ export class GroupCoordinator {
       this.refuse('OffsetDelete', groupId, ErrorCode.GROUP_ID_NOT_FOUND)
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] }
     }
-    const results = partitions.map(p => ({ ...p, errorCode: this.deps.image.partition(p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }))
+    const results: Array<{ topic: string; partition: number; errorCode: number }> = partitions.map(p => ({ ...p, errorCode: this.deps.image.partition(p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }))
     if (!group.is('Empty')) {
       if (!group.isConsumerGroup) {
         this.refuse('OffsetDelete', groupId, ErrorCode.NON_EMPTY_GROUP, `the group is ${group.state}`)

@@ -292,12 +292,12 @@ export class ClassicGroup {
 
   /** Protocols every member supports. */
   candidateProtocols(): Set<string> {
-    let common: Set<string> | null = null
+    let common: string[] | null = null
     for (const m of this.members.values()) {
-      const names = new Set(m.supportedProtocols.map(p => p.name))
-      common = common === null ? names : new Set([...common].filter(n => names.has(n)))
+      const names = m.supportedProtocols.map(p => p.name)
+      common = common === null ? names : common.filter((n: string) => names.includes(n))
     }
-    return common ?? new Set()
+    return new Set<string>(common ?? [])
   }
 
   /**

@@ -1,0 +1,15 @@
+// Small pieces shared by the group API handlers.
+
+/** Kafka shows a member's host as Java's InetAddress.toString: "/127.0.0.1". */
+export function clientHostOf(clientAddress: string): string {
+  let host = clientAddress
+  const colon = host.lastIndexOf(':')
+  if (colon > 0) host = host.slice(0, colon)
+  if (host.startsWith('::ffff:') && host.includes('.')) host = host.slice(7)
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  return `/${host}`
+}
+
+// AclOperation codes (Kafka): READ 3, DELETE 6, DESCRIBE 8 are the operations on a group.
+/** With no authorizer every group operation is allowed. */
+export const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
