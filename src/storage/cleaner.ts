@@ -253,6 +253,7 @@ export class LogCleaner {
           })
         }
         await flushOut()
+        for (const seg of g) for (const e of await seg.abortedTxns()) await cleaned.addAbortedTxn(e)
         await cleaned.onBecomeInactive()
         await log.replaceSegments(cleaned, g, groupEnd)
         stats.segmentsRewritten += g.length

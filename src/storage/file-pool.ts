@@ -7,6 +7,25 @@
 import fs from 'node:fs'
 import { closeFd, openFd } from './fsutil.js'
 
+/**
+ * Half the process's soft limit on open files (from /proc/self/limits on Linux),
+ * between 64 and 10000; 500 where the limit cannot be read. The other half is left
+ * for sockets, index files and checkpoints.
+ */
+export function defaultMaxOpenFiles(): number {
+  try {
+    const text = fs.readFileSync('/proc/self/limits', 'utf8')
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(text)
+    if (m) {
+      const soft = m[1] === 'unlimited' ? 20000 : Number(m[1])
+      return Math.max(64, Math.min(10000, Math.floor(soft / 2)))
+    }
+  } catch {
+    // Not Linux.
+  }
+  return 500
+}
+
 /** Something with a file the pool can open (a segment's .log file). */
 export interface PooledFile {
   /** Current path of the file (it can change when the file is renamed). */
@@ -35,10 +54,20 @@ export class FilePool {
   private opens = 0
   private evictions = 0
 
-  constructor(public maxOpen = 1000) {}
+  constructor(public maxOpen = defaultMaxOpenFiles()) {}
 
   get stats(): FilePoolStats {
     return { open: this.entries.size, opens: this.opens, evictions: this.evictions }
+  }
+
+  /** Leases the descriptor if it is open already (no I/O); -1 otherwise. Call release() after a lease. */
+  tryAcquire(owner: PooledFile): number {
+    const e = this.entries.get(owner)
+    if (!e || e.doomed) return -1
+    e.refs++
+    this.entries.delete(owner)
+    this.entries.set(owner, e)
+    return e.fd
   }
 
   /** Leases the descriptor of `owner`'s file (opened read-write), opening it if needed. Call release() after. */
@@ -54,7 +83,16 @@ export class FilePool {
     let p = this.opening.get(owner)
     if (!p) {
       p = (async () => {
-        const fd = await openFd(owner.filePath(), fs.constants.O_RDWR)
+        let fd: number
+        try {
+          fd = await openFd(owner.filePath(), fs.constants.O_RDWR)
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code
+          if (code !== 'EMFILE' && code !== 'ENFILE') throw e
+          // Out of descriptors: close every idle one and try once more.
+          await this.closeIdle()
+          fd = await openFd(owner.filePath(), fs.constants.O_RDWR)
+        }
         this.opens++
         const entry: Entry = { owner, fd, refs: 0, doomed: false }
         return entry
@@ -155,6 +193,18 @@ export class FilePool {
     } catch {
       // Owners' hooks must not break the pool.
     }
+  }
+
+  /** Closes every idle descriptor. */
+  async closeIdle(): Promise<void> {
+    const closing: Promise<void>[] = []
+    for (const [owner, e] of this.entries) {
+      if (e.refs > 0) continue
+      this.entries.delete(owner)
+      this.evictions++
+      closing.push(this.closeEntry(e))
+    }
+    await Promise.all(closing)
   }
 
   /** Closes every idle descriptor and dooms the leased ones. */

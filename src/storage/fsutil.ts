@@ -31,19 +31,22 @@ export async function readFully(fd: number, buf: Buffer, offset: number, length:
   return done
 }
 
-function writeOnce(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
-  )
-}
-
-/** Writes all of buf[offset, offset+length) at `position` (loops on short writes). */
-export async function writeAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
-  let done = 0
-  while (done < length) {
-    const n = await writeOnce(fd, buf, offset + done, length - done, position + done)
-    done += n
-  }
+/** Writes all of buf[offset, offset+length) at `position` (one write; more only on a short write). */
+export function writeAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = 0
+    const step = (): void => {
+      fs.write(fd, buf, offset + done, length - done, position + done, (err, n) => {
+        if (err) return reject(err)
+        done += n
+        if (done >= length) resolve()
+        else if (n === 0) reject(new Error(`write of ${length} bytes at ${position} made no progress`))
+        else step()
+      })
+    }
+    if (length <= 0) resolve()
+    else step()
+  })
 }
 
 function writevOnce(fd: number, bufs: Buffer[], position: number): Promise<number> {

@@ -45,9 +45,9 @@ export {
   type CompletedTxn,
   type ProducerCheckResult,
 } from './producer-state.js'
-export { FilePool, type FilePoolStats } from './file-pool.js'
+export { FilePool, defaultMaxOpenFiles, type FilePoolStats } from './file-pool.js'
 export { OffsetIndex, TimeIndex } from './indexes.js'
-export { LogSegment, offsetFileName, offsetFromFileName } from './segment.js'
+export { LogSegment, offsetFileName, offsetFromFileName, type AbortedTxn } from './segment.js'
 export {
   CLEANER_OFFSET_CHECKPOINT,
   CLEAN_SHUTDOWN_FILE,

@@ -42,7 +42,7 @@ export interface LogManagerOptions {
   defaultConfig?: Partial<LogConfig>
   logger?: Logger
   clock?: Clock
-  /** Most segment files open at once across all logs. Default 1000. */
+  /** Most segment files open at once across all logs. Default: half the process's open-file limit. */
   maxOpenFiles?: number
   /** node.id and cluster.id for meta.properties (checked when present, written when missing). */
   nodeId?: number
@@ -113,7 +113,7 @@ export class LogManager {
     this.logDirs = opts.logDirs.map((d) => path.resolve(d))
     this.logger = opts.logger ?? consoleLogger
     this.clock = opts.clock ?? systemClock
-    this.pool = new FilePool(opts.maxOpenFiles ?? 1000)
+    this.pool = new FilePool(opts.maxOpenFiles)
     this.defaultConfig = makeLogConfig(opts.defaultConfig ?? {})
     this.cleaner = new LogCleaner({ logger: this.logger, clock: this.clock, maxMapEntries: opts.cleanerMaxMapEntries })
   }

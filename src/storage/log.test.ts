@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { ErrorCode, KafkaError, buildBatchSync, readBatchHeader, splitBatches, verifyBatchCrc, decodeBatchRecordsSync } from '../wire/index.js'
+import { ErrorCode, KafkaError, buildBatchSync, buildEndTxnMarkerBatch, readBatchHeader, splitBatches, verifyBatchCrc, decodeBatchRecordsSync } from '../wire/index.js'
 import { parseLeaderEpochCheckpoint } from './checkpoint.js'
 import { OffsetIndex, TimeIndex } from './indexes.js'
 import { LeaderEpochCache } from './leader-epoch.js'
@@ -254,7 +254,7 @@ t.test('leader epoch cache', async (tt) => {
   tt.same(c.all, [{ epoch: 1, startOffset: 12 }])
   const again = await LeaderEpochCache.load(dir)
   tt.same(again.all, [{ epoch: 1, startOffset: 12 }], 'persisted')
-  tt.same((await LeaderEpochCache.load(makeTmpDir())).endOffsetFor(1, 9), { leaderEpoch: -1, endOffset: -1 }, 'empty cache')
+  tt.same((await LeaderEpochCache.load(tmp(tt))).endOffsetFor(1, 9), { leaderEpoch: -1, endOffset: -1 }, 'empty cache')
 
   const c2 = await LeaderEpochCache.load(dir)
   await c2.clear()
@@ -333,7 +333,6 @@ t.test('transactions: markers complete transactions, LSO follows', async (tt) =>
   log.updateHighWatermark(log.logEndOffset)
   tt.equal(log.lastStableOffset, 1, 'open transaction holds the LSO')
   await rejectsCode(tt, log.append(batch({ producerId: pid, producerEpoch: 0, baseSequence: 2 }), 0), ErrorCode.INVALID_TXN_STATE, 'non-transactional write in a transaction')
-  const { buildEndTxnMarkerBatch } = await import('../wire/index.js')
   const marker = buildEndTxnMarkerBatch({ producerId: pid, producerEpoch: 0, commit: true, coordinatorEpoch: 3, timestamp: 2000 })
   await rejectsCode(tt, log.append(Buffer.from(marker), 0), ErrorCode.INVALID_RECORD, 'clients cannot write markers')
   const res = await log.append(marker, 0, { origin: 'coordinator' })
@@ -344,11 +343,29 @@ t.test('transactions: markers complete transactions, LSO follows', async (tt) =>
   const stale = buildEndTxnMarkerBatch({ producerId: pid, producerEpoch: 0, commit: false, coordinatorEpoch: 2, timestamp: 2000 })
   await rejectsCode(tt, log.append(stale, 0, { origin: 'coordinator' }), ErrorCode.TRANSACTION_COORDINATOR_FENCED, 'zombie coordinator')
   await log.append(batch({ count: 1, producerId: pid, producerEpoch: 0, baseSequence: 2, transactional: true }), 0) // 4
+  // Aborted transactions go to the .txnindex: producer 6 opens at 5, producer 5 aborts at 6 (LSO then 5).
+  await log.append(batch({ count: 1, producerId: 6, producerEpoch: 0, baseSequence: 0, transactional: true }), 0) // 5
+  const abort = await log.append(buildEndTxnMarkerBatch({ producerId: pid, producerEpoch: 0, commit: false, coordinatorEpoch: 3, timestamp: 3000 }), 0, { origin: 'coordinator' }) // 6
+  tt.same(abort.completedTxns, [{ producerId: pid, firstOffset: 4, lastOffset: 6, isAborted: true }])
+  const expectAborted = [{ producerId: pid, firstOffset: 4, lastOffset: 6, lastStableOffset: 5 }]
+  tt.same(await log.collectAbortedTransactions(0, 7), expectAborted)
+  tt.same(await log.collectAbortedTransactions(7, 10), [], 'marker before the fetch offset')
+  tt.same(await log.collectAbortedTransactions(0, 4), [], 'transaction starts at the upper bound')
+  const txnFile = path.join(dir, 'topic-0', '00000000000000000000.txnindex')
+  tt.equal(fs.statSync(txnFile).size, 34, 'one 34-byte AbortedTxn entry')
   await log.close()
   const again = await open(dir)
   again.updateHighWatermark(again.logEndOffset)
-  tt.equal(again.lastStableOffset, 4, 'open transaction restored on recovery')
-  await again.close()
+  tt.equal(again.lastStableOffset, 5, 'open transaction restored on recovery')
+  tt.same(await again.collectAbortedTransactions(0, 7), expectAborted, 'aborted transactions after recovery')
+  await again.closeAbruptly()
+  fs.unlinkSync(txnFile)
+  for (const f of fs.readdirSync(path.join(dir, 'topic-0'))) if (f.endsWith('.snapshot')) fs.unlinkSync(path.join(dir, 'topic-0', f))
+  const rebuilt = await open(dir)
+  tt.same(await rebuilt.collectAbortedTransactions(0, 7), expectAborted, 'aborted transactions rebuilt when producer state is replayed')
+  await rebuilt.truncateTo(6)
+  tt.same(await rebuilt.collectAbortedTransactions(0, 7), [], 'truncation removes the entry with its marker')
+  await rebuilt.close()
 })
 
 t.test('validation: corrupt, oversized and bad batches leave the log untouched', async (tt) => {
@@ -406,6 +423,19 @@ t.test('follower appends keep offsets and epochs', async (tt) => {
   tt.same(batchRanges(rr.records), [[10, 11]])
   tt.equal(readBatchHeader(rr.records).partitionLeaderEpoch, 4)
   await log.close()
+
+  // A gap between segments, then truncation into the gap.
+  const dir2 = tmp(tt)
+  const log2 = await open(dir2, { config: { segmentBytes: 300 } })
+  await log2.appendAsFollower(batch({ count: 3, valueSize: 50, baseOffset: 0, partitionLeaderEpoch: 1 }))
+  await log2.appendAsFollower(batch({ count: 3, valueSize: 50, baseOffset: 100, partitionLeaderEpoch: 2 }))
+  tt.same(log2.segmentBaseOffsets, [0, 100])
+  tt.ok(await log2.truncateTo(50))
+  tt.same([log2.segmentBaseOffsets, log2.logEndOffset], [[0], 3], 'truncation into a gap ends the log after the last batch')
+  tt.equal((await log2.appendAsFollower(batch({ count: 1, baseOffset: 3, partitionLeaderEpoch: 3 }))).firstOffset, 3)
+  tt.same(batchRanges((await log2.read(0, 1 << 20)).records), [[0, 2]], 'a read returns data from one segment')
+  tt.same(batchRanges((await log2.read(3, 1 << 20)).records), [[3, 3]])
+  await log2.close()
 })
 
 t.test('segment roll triggers: segment.ms, index full, offset overflow; flush.messages', async (tt) => {

@@ -19,8 +19,6 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
   splitBatches,
-  validateBatchForAppend,
-  verifyBatchCrc,
   type BatchSlice,
 } from '../wire/index.js'
 import { type Clock, type LogConfig, type Logger, consoleLogger, isDeletePolicy, makeLogConfig, systemClock } from './config.js'
@@ -45,13 +43,16 @@ import {
   LogSegment,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
+  TXN_INDEX_SUFFIX,
   offsetFileName,
   offsetFromFileName,
   sliceOf,
+  type AbortedTxn,
   type AppendBatchInfo,
   type SegmentContext,
 } from './segment.js'
 import { completeSwaps, removeSwapEnd, writeSwapEnd } from './swap.js'
+import { checkBatchCrcs, checkBatchStructure } from './validation.js'
 
 /** ListOffsets special timestamps. */
 export const LATEST_TIMESTAMP = -1
@@ -72,7 +73,7 @@ export interface LogOpenOptions {
   config?: Partial<LogConfig>
   logger?: Logger
   clock?: Clock
-  /** Shared descriptor pool (a private one of 1000 when absent). */
+  /** Shared descriptor pool (a private one when absent). */
   pool?: FilePool
   /** From recovery-point-offset-checkpoint; 0 (recover everything) when unknown. */
   recoveryPoint?: number
@@ -196,7 +197,7 @@ export class Log {
     this.logger = opts.logger ?? consoleLogger
     this.clock = opts.clock ?? systemClock
     this.ownsPool = !opts.pool
-    this.pool = opts.pool ?? new FilePool(1000)
+    this.pool = opts.pool ?? new FilePool(64)
     this.hooks = opts.hooks ?? {}
     this.lastFlushTime = this.clock.now()
     this.ctx = { pool: this.pool, logger: this.logger, clock: this.clock, config: () => this.config, name: this.name }
@@ -306,7 +307,11 @@ export class Log {
       .map(offsetFromFileName)
       .filter((o) => Number.isFinite(o))
       .sort((a, b) => a - b)
-    this.segments = bases.map((b) => LogSegment.existing(this.ctx, this.dir, b))
+    this.segments = bases.map((b) => {
+      const seg = LogSegment.existing(this.ctx, this.dir, b)
+      seg.hasTxnIndexFile = nameSet.has(offsetFileName(b) + TXN_INDEX_SUFFIX)
+      return seg
+    })
     this.producerState.setSnapshotFiles(names)
     this.leaderEpochCache = await LeaderEpochCache.load(this.dir, this.logger)
 
@@ -324,7 +329,7 @@ export class Log {
       await active.load()
       this._logEndOffset = await active.loadTail()
     } else {
-      await this.recoverUnclean(opts.recoveryPoint ?? 0)
+      await this.recoverUnclean(opts.recoveryPoint ?? 0, nameSet)
     }
     for (const s of this.segments.slice(0, -1)) s.active = false
     this.activeSegment.active = true
@@ -354,13 +359,15 @@ export class Log {
   }
 
   /** Scans every batch after the recovery point, cutting the log at the first bad one. */
-  private async recoverUnclean(recoveryPoint: number): Promise<void> {
+  private async recoverUnclean(recoveryPoint: number, names: Set<string>): Promise<void> {
     this.loadStats.recoveryRan = true
     let idx = this.floorSegmentIndex(recoveryPoint)
     if (idx < 0) idx = 0
     const first = this.segments[idx]!
     let fromPos = 0
-    if (recoveryPoint > first.baseOffset) {
+    const prefix = offsetFileName(first.baseOffset)
+    const indexesPresent = names.has(prefix + INDEX_SUFFIX) && names.has(prefix + TIME_INDEX_SUFFIX)
+    if (recoveryPoint > first.baseOffset && indexesPresent) {
       await first.load()
       fromPos = await this.recoveryStartPosition(first, recoveryPoint)
     } else await first.prepareForRecovery()
@@ -393,6 +400,8 @@ export class Log {
     this.segments = this.segments.slice(0, lastGood + 1)
     this._logEndOffset = this.activeSegment.nextOffsetKnown
     if (this._logEndOffset < 0) this._logEndOffset = this.activeSegment.baseOffset
+    // Aborted-transaction entries past the recovered end are void (replay re-adds any that are missing).
+    for (const seg of this.segments.slice(idx)) await seg.truncateTxnIndex(this._logEndOffset)
   }
 
   /** Position in `seg` where recovery of data from `offset` on starts (the batch holding it, or where a header walk fails). */
@@ -425,14 +434,17 @@ export class Log {
       const pos = seg.baseOffset >= from ? 0 : (await seg.translateOffset(from))?.position
       if (pos === undefined) continue
       let done = false
-      await seg.scan(pos, (b) => {
+      await seg.scan(pos, async (b) => {
         if (b.baseOffset >= to) {
           done = true
           return false
         }
         if (b.lastOffset < from) return true
         this.loadStats.producerReplayBatches++
-        this.producerState.replayBatch(b, b.producerId >= 0 && (b.attributes & 0x20) !== 0 ? readMarker(b) : null)
+        const c = this.producerState.replayBatch(b, b.producerId >= 0 && (b.attributes & 0x20) !== 0 ? readMarker(b) : null)
+        if (c && c.txn.isAborted) {
+          await seg.addAbortedTxn({ producerId: c.txn.producerId, firstOffset: c.txn.firstOffset, lastOffset: c.txn.lastOffset, lastStableOffset: c.lastStableOffset })
+        }
         return true
       })
       if (done) break
@@ -466,26 +478,15 @@ export class Log {
         `Message batch size is ${records.length} bytes in append to partition ${this.name} which exceeds the maximum configured segment size of ${cfg.segmentBytes}.`,
       )
     }
+    const opts = {
+      maxBatchBytes: origin === 'replication' ? Number.MAX_SAFE_INTEGER : cfg.maxMessageBytes,
+      fromClient: origin === 'client',
+      strictCounts: origin !== 'replication',
+    }
     let recordCount = 0
     for (let i = 0; i < slices.length; i++) {
-      const s = slices[i]!
-      try {
-        if (origin === 'replication') {
-          if (s.header.magic !== 2) throw new RecordBatchError(`batch has magic ${s.header.magic}`, ErrorCode.CORRUPT_MESSAGE)
-          if (!verifyBatchCrc(records, s.pos)) throw new RecordBatchError('record batch CRC mismatch', ErrorCode.CORRUPT_MESSAGE)
-          if (s.header.lastOffsetDelta < 0) throw new RecordBatchError('negative lastOffsetDelta', ErrorCode.CORRUPT_MESSAGE)
-        } else {
-          validateBatchForAppend(records, s, { maxBatchBytes: cfg.maxMessageBytes, fromClient: origin === 'client' })
-          if ((s.header.attributes & 0x10) !== 0 && s.header.producerId < 0) {
-            throw new RecordBatchError('transactional batch without a producer id', ErrorCode.INVALID_RECORD)
-          }
-        }
-      } catch (e) {
-        const err = toKafkaError(e, `${this.name}: batch ${i}: `)
-        ;(err as KafkaError & { batchIndex?: number }).batchIndex = i
-        throw err
-      }
-      recordCount += s.header.recordCount
+      checkBatchStructure(records, slices[i]!, i, opts)
+      recordCount += slices[i]!.header.recordCount
     }
     return { slices, recordCount }
   }
@@ -546,8 +547,14 @@ export class Log {
     }
     if (slices.length === 0) return result
 
-    // 1. Offsets and timestamps.
+    // 1. Offsets and timestamps. The CRCs are checked while the bytes are being written (below),
+    //    except when LogAppendTime rewrites them: then first.
     const logAppendTime = assignOffsets && cfg.messageTimestampType === 'LogAppendTime'
+    let crcChecked = false
+    if (logAppendTime) {
+      checkBatchCrcs(records, slices)
+      crcChecked = true
+    }
     let next = this._logEndOffset
     if (!assignOffsets) {
       const first = slices[0]!.header.baseOffset
@@ -606,6 +613,7 @@ export class Log {
         const entry = this.producerState.lastEntry(h.producerId)
         const dup = entry?.findDuplicateBatch(h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta))
         if (dup) {
+          if (!crcChecked) checkBatchCrcs(records, slices)
           result.firstOffset = firstOffsetOf(dup)
           result.lastOffset = dup.lastOffset
           result.duplicate = true
@@ -639,7 +647,8 @@ export class Log {
       }
     }
 
-    // 3. Leader epochs, roll, write.
+    // 3. Leader epochs, roll, write (with the CRC checks overlapping the write).
+    const epochsBefore = this.leaderEpochCache.latestEpoch
     for (const s of slices) {
       const e = s.header.partitionLeaderEpoch
       if (e >= 0 && this.leaderEpochCache.needsAssign(e, s.header.baseOffset)) {
@@ -647,19 +656,29 @@ export class Log {
         await this.leaderEpochCache.assign(e, s.header.baseOffset)
       }
     }
-    await this.maybeRoll(records.length, result.maxTimestamp, firstOffset, lastOffset, now)
+    if (this.activeSegment.shouldRoll(records.length, result.maxTimestamp, lastOffset, now) !== null || lastOffset - this.activeSegment.baseOffset > INT32_MAX) {
+      await this.maybeRoll(records.length, result.maxTimestamp, firstOffset, lastOffset, now)
+    }
     const active = this.activeSegment
     try {
-      await active.append(records, infos)
+      await active.append(records, infos, crcChecked ? undefined : () => checkBatchCrcs(records, slices))
     } catch (e) {
+      if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
+      if (e instanceof KafkaError) throw e
       this.logger.error(`${this.name}: append of ${records.length} bytes at offset ${firstOffset} failed: ${(e as Error).message}`)
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: ${(e as Error).message}`)
     }
     this._logEndOffset = next
 
-    // 4. Commit producer state.
+    // 4. Commit producer state; aborted transactions go to the transaction index.
     for (const info of pending.values()) this.producerState.update(info)
-    for (const c of completed) this.producerState.completeTxn(c)
+    for (const c of completed) {
+      const lso = this.producerState.lastStableOffset(c)
+      if (c.isAborted) {
+        await active.addAbortedTxn({ producerId: c.producerId, firstOffset: c.firstOffset, lastOffset: c.lastOffset, lastStableOffset: lso })
+      }
+      this.producerState.completeTxn(c)
+    }
     this.producerState.updateMapEndOffset(next)
 
     result.firstOffset = firstOffset
@@ -748,10 +767,11 @@ export class Log {
     if (upTo > this._recoveryPoint && upTo <= this._logEndOffset) this._recoveryPoint = upTo
   }
 
-  /** fsyncs everything appended so far; the recovery point moves to the log end. */
-  async flush(): Promise<void> {
-    if (this.closed) return
-    await this.flushActive()
+  /** fsyncs everything appended so far (serialised with appends); the recovery point moves to the log end. */
+  flush(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.closed) await this.flushActive()
+    })
   }
 
   /** Flushes when flush.ms has passed since the last flush and there is unflushed data (called by the LogManager). */
@@ -771,6 +791,7 @@ export class Log {
    * Throws KafkaError OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
    */
   async read(offset: number, maxBytes: number, upperBound?: number, minOneMessage = true): Promise<ReadResult> {
+    this.checkOpen()
     for (let attempt = 0; ; attempt++) {
       const logStart = this._logStartOffset
       const leo = this._logEndOffset
@@ -868,6 +889,26 @@ export class Log {
     )
   }
 
+  /**
+   * Aborted transactions a read_committed fetch of [startOffset, upperBound) must
+   * know about (FetchResponse aborted_transactions): entries whose marker is at or
+   * after startOffset and whose first offset is below upperBound.
+   */
+  async collectAbortedTransactions(startOffset: number, upperBound: number): Promise<AbortedTxn[]> {
+    const segs = this.segments
+    const out: AbortedTxn[] = []
+    for (let i = Math.max(0, floorIndex(segs, startOffset)); i < segs.length; i++) {
+      const entries = await segs[i]!.abortedTxns()
+      let complete = false
+      for (const e of entries) {
+        if (e.lastOffset >= startOffset && e.firstOffset < upperBound) out.push({ ...e })
+        if (e.lastStableOffset >= upperBound) complete = true
+      }
+      if (complete) break
+    }
+    return out
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Truncation and log start
 
@@ -892,6 +933,7 @@ export class Log {
       active.active = true
       await active.truncateTo(offset)
       this._logEndOffset = Math.max(active.nextOffsetKnown, active.baseOffset)
+      await active.truncateTxnIndex(this._logEndOffset)
       this._recoveryPoint = Math.min(this._recoveryPoint, this._logEndOffset)
       if (this._highWatermark > this._logEndOffset) this._highWatermark = this._logEndOffset
       await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)

@@ -394,8 +394,12 @@ export class ProducerStateManager {
    * Applies a batch read back from the log (recovery, follower, truncation
    * reload): no sequence checks; a control batch needs its marker fields.
    */
-  replayBatch(h: ProducerBatchInfo & { lastOffset: number }, marker?: { isAbort: boolean; coordinatorEpoch: number; timestamp: number } | null): CompletedTxn | null {
+  replayBatch(
+    h: ProducerBatchInfo & { lastOffset: number },
+    marker?: { isAbort: boolean; coordinatorEpoch: number; timestamp: number } | null,
+  ): { txn: CompletedTxn; lastStableOffset: number } | null {
     let completed: CompletedTxn | null = null
+    let lso = -1
     if (h.producerId >= 0) {
       const info = this.prepareUpdate(h.producerId, 'replication')
       try {
@@ -414,6 +418,7 @@ export class ProducerStateManager {
         }
         this.update(info)
         if (completed) {
+          lso = this.lastStableOffset(completed)
           this.completeTxn(completed)
         }
       } catch (e) {
@@ -421,7 +426,7 @@ export class ProducerStateManager {
       }
     }
     this.mapEndOffset = h.lastOffset + 1
-    return completed
+    return completed ? { txn: completed, lastStableOffset: lso } : null
   }
 
   // ------------------------------------------------------------------------------------------

@@ -226,6 +226,17 @@ t.test('clean restart does not scan; unclean restart scans only after the recove
   tt.ok((await unclean.append(batch({ count: 2, producerId: pid, producerEpoch: 0, baseSequence: 228, timestamp: now }), 0)).duplicate, 'producer state rebuilt from snapshot + tail')
   tt.equal((await unclean.append(batch({ count: 2, producerId: pid, producerEpoch: 0, baseSequence: 230, timestamp: now }), 0)).firstOffset, 230)
   await unclean.close()
+
+  // A clean marker but junk after the last batch (e.g. a disk that lied): cut, logged, appends continue.
+  const logs = segFiles(dir, '.log')
+  fs.appendFileSync(logs[logs.length - 1]!, Buffer.from('not a record batch, definitely not one'))
+  const logger = captureLogger()
+  const junk = await Log.open({ dir, config: CFG, logger, hadCleanShutdown: true })
+  tt.equal(junk.logEndOffset, 232)
+  tt.ok(logger.has(/unreadable bytes/), 'junk after the last batch logged')
+  tt.equal((await junk.append(batch({ count: 1 }), 0)).firstOffset, 232)
+  tt.same(batchRanges((await junk.read(230, 1 << 20)).records), [[230, 231], [232, 232]])
+  await junk.close()
 })
 
 t.test('checkpoint files use Kafka formats', async (tt) => {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { BATCH_HEADER_SIZE, BatchField, decodeBatchRecords, readInt64Number, type BatchSlice } from '../wire/index.js'
+import { BATCH_HEADER_SIZE, BatchField, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
 import type { Clock, LogConfig, Logger } from './config.js'
 import type { FilePool, PooledFile } from './file-pool.js'
 import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt } from './fsutil.js'
@@ -59,6 +59,43 @@ export interface SegmentReadResult {
   nextOffset: number
 }
 
+/** An aborted transaction (Kafka's AbortedTxn, an entry of the .txnindex file). */
+export interface AbortedTxn {
+  producerId: number
+  firstOffset: number
+  lastOffset: number
+  lastStableOffset: number
+}
+
+const TXN_ENTRY_SIZE = 34
+
+export function encodeAbortedTxns(list: readonly AbortedTxn[]): Buffer {
+  const buf = Buffer.alloc(list.length * TXN_ENTRY_SIZE)
+  list.forEach((e, i) => {
+    const p = i * TXN_ENTRY_SIZE
+    buf.writeInt16BE(0, p)
+    writeInt64Number(buf, p + 2, e.producerId)
+    writeInt64Number(buf, p + 10, e.firstOffset)
+    writeInt64Number(buf, p + 18, e.lastOffset)
+    writeInt64Number(buf, p + 26, e.lastStableOffset)
+  })
+  return buf
+}
+
+export function decodeAbortedTxns(buf: Buffer): AbortedTxn[] {
+  const out: AbortedTxn[] = []
+  for (let p = 0; p + TXN_ENTRY_SIZE <= buf.length; p += TXN_ENTRY_SIZE) {
+    if (buf.readInt16BE(p) !== 0) break
+    out.push({
+      producerId: readInt64Number(buf, p + 2),
+      firstOffset: readInt64Number(buf, p + 10),
+      lastOffset: readInt64Number(buf, p + 18),
+      lastStableOffset: readInt64Number(buf, p + 26),
+    })
+  }
+  return out
+}
+
 export interface RecoveryResult {
   validBytes: number
   truncatedBytes: number
@@ -85,6 +122,9 @@ export class LogSegment implements PooledFile {
   /** Data written since the last fsync. */
   unflushed = false
   private bytesSinceLastIndexEntry = 0
+  /** Whether a .txnindex file exists (so segments without one need no I/O). */
+  hasTxnIndexFile = false
+  private txnEntries: AbortedTxn[] | null = null
   private suffix: string
   private loading: Promise<void> | null = null
 
@@ -113,6 +153,37 @@ export class LogSegment implements PooledFile {
   }
   timeIndexPath(): string {
     return this.pathFor(TIME_INDEX_SUFFIX)
+  }
+  txnIndexPath(): string {
+    return this.pathFor(TXN_INDEX_SUFFIX)
+  }
+
+  /** The aborted transactions whose markers are in this segment. */
+  async abortedTxns(): Promise<AbortedTxn[]> {
+    if (this.txnEntries) return this.txnEntries
+    if (!this.hasTxnIndexFile) return (this.txnEntries = [])
+    const buf = await readFileOrNull(this.txnIndexPath())
+    this.txnEntries = buf ? decodeAbortedTxns(buf) : []
+    return this.txnEntries
+  }
+
+  /** Records an aborted transaction (written to the .txnindex file at once; duplicates ignored). */
+  async addAbortedTxn(e: AbortedTxn): Promise<void> {
+    const list = await this.abortedTxns()
+    if (list.some((x) => x.lastOffset === e.lastOffset && x.producerId === e.producerId)) return
+    list.push(e)
+    await fs.promises.appendFile(this.txnIndexPath(), encodeAbortedTxns([e]))
+    this.hasTxnIndexFile = true
+  }
+
+  /** Drops aborted-transaction entries whose marker is at or after `offset`. */
+  async truncateTxnIndex(offset: number): Promise<void> {
+    if (!this.hasTxnIndexFile && !this.txnEntries?.length) return
+    const list = await this.abortedTxns()
+    const kept = list.filter((e) => e.lastOffset < offset)
+    if (kept.length === list.length) return
+    this.txnEntries = kept
+    await fs.promises.writeFile(this.txnIndexPath(), encodeAbortedTxns(kept))
   }
   get currentSuffix(): string {
     return this.suffix
@@ -224,6 +295,7 @@ export class LogSegment implements PooledFile {
     if (!this.active && this.offsetIndex && !this.offsetIndex.dirty && this.timeIndex && !this.timeIndex.dirty && !this.loading) {
       this.offsetIndex = null
       this.timeIndex = null
+      this.txnEntries = null
     }
   }
 
@@ -261,18 +333,34 @@ export class LogSegment implements PooledFile {
 
   /**
    * Appends `records` (batches already validated and numbered) at the end of the
-   * file with one positional write, then updates the indexes.
+   * file with one positional write, then updates the indexes. `check`, if given,
+   * runs while the write is in flight; if it throws, the file is cut back to its
+   * previous size and the error is rethrown (nothing becomes visible).
    */
-  async append(records: Buffer, batches: readonly AppendBatchInfo[]): Promise<void> {
+  async append(records: Buffer, batches: readonly AppendBatchInfo[], check?: () => void): Promise<void> {
     const position = this.size
-    const fd = await this.ctx.pool.acquire(this)
+    let fd = this.ctx.pool.tryAcquire(this)
+    if (fd < 0) fd = await this.ctx.pool.acquire(this)
     try {
+      const writing = writeAt(fd, records, 0, records.length, position)
+      let checkError: unknown = null
+      if (check) {
+        try {
+          check()
+        } catch (e) {
+          checkError = e
+        }
+      }
       try {
-        await writeAt(fd, records, 0, records.length, position)
+        await writing
       } catch (e) {
         // Leave no partial batch behind.
         await ftruncate(fd, position).catch(() => {})
         throw e
+      }
+      if (checkError !== null) {
+        await ftruncate(fd, position)
+        throw checkError
       }
     } finally {
       this.ctx.pool.release(this, fd)
@@ -486,8 +574,11 @@ export class LogSegment implements PooledFile {
   }
 
   /** Max timestamp (and its offset) and next offset of the batches before `position`, using the indexes and a short walk. */
-  private async stateBefore(fd: number, position: number): Promise<{ maxTimestamp: number; offsetOfMaxTimestamp: number; nextOffset: number }> {
-    if (position <= 0) return { maxTimestamp: -1, offsetOfMaxTimestamp: -1, nextOffset: this.baseOffset }
+  private async stateBefore(
+    fd: number,
+    position: number,
+  ): Promise<{ maxTimestamp: number; offsetOfMaxTimestamp: number; nextOffset: number; endPosition: number; stopReason?: string }> {
+    if (position <= 0) return { maxTimestamp: -1, offsetOfMaxTimestamp: -1, nextOffset: this.baseOffset, endPosition: 0 }
     const oi = this.offsetIndex!
     const ti = this.timeIndex!
     // Entries strictly before the position are trusted; walk from the last of them.
@@ -514,7 +605,8 @@ export class LogSegment implements PooledFile {
       }
       next = b.lastOffset + 1
     }
-    return { maxTimestamp: maxTs, offsetOfMaxTimestamp: maxTsOffset, nextOffset: next }
+    const out = { maxTimestamp: maxTs, offsetOfMaxTimestamp: maxTsOffset, nextOffset: next, endPosition: scanner.position }
+    return scanner.stopReason !== undefined ? { ...out, stopReason: scanner.stopReason } : out
   }
 
   /** Position of the batch starting exactly at or holding `offset`, by index + header walk (no CRC checks). */
@@ -530,6 +622,15 @@ export class LogSegment implements PooledFile {
   async loadTail(): Promise<number> {
     return this.withFd(async (fd) => {
       const st = await this.stateBefore(fd, this.size)
+      if (st.stopReason !== undefined && st.endPosition < this.size) {
+        this.ctx.logger.warn(
+          `${this.ctx.name}: segment ${this.baseOffset} has ${this.size - st.endPosition} unreadable bytes at position ${st.endPosition} (offset ${st.nextOffset}): ${st.stopReason}; truncating them`,
+        )
+        await ftruncate(fd, st.endPosition)
+        this.size = st.endPosition
+        this.offsetIndex!.truncateToPosition(st.endPosition)
+        this.timeIndex!.truncateToOffset(st.nextOffset)
+      }
       const oi = this.offsetIndex!
       this.maxTimestampSoFar = st.maxTimestamp
       this.offsetOfMaxTimestampSoFar = st.offsetOfMaxTimestamp
@@ -545,7 +646,11 @@ export class LogSegment implements PooledFile {
    */
   async truncateTo(offset: number): Promise<number> {
     const info = await this.translateOffset(offset)
-    if (info === null) return 0
+    if (info === null) {
+      // Nothing at or after offset here; make sure the tail state is current (the segment may become active again).
+      await this.loadTail()
+      return 0
+    }
     return this.withFd(async (fd) => {
       const pos = info.position
       const removed = this.size - pos
@@ -599,11 +704,13 @@ export class LogSegment implements PooledFile {
     const oldLog = this.filePath()
     const oldIdx = this.indexPath()
     const oldTime = this.timeIndexPath()
+    const oldTxn = this.txnIndexPath()
     this.suffix = suffix
     if (this.offsetIndex) this.offsetIndex.path = this.indexPath()
     if (this.timeIndex) this.timeIndex.path = this.timeIndexPath()
     await renameIfExists(oldIdx, this.indexPath())
     await renameIfExists(oldTime, this.timeIndexPath())
+    if (this.hasTxnIndexFile) await renameIfExists(oldTxn, this.txnIndexPath())
     await fs.promises.rename(oldLog, this.filePath())
   }
 
@@ -625,6 +732,7 @@ export class LogSegment implements PooledFile {
     await unlinkIfExists(this.filePath())
     await unlinkIfExists(this.indexPath())
     await unlinkIfExists(this.timeIndexPath())
+    await unlinkIfExists(this.txnIndexPath())
   }
 
   /** Closes the descriptor (if open). */

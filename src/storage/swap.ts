@@ -62,7 +62,7 @@ export async function completeSwaps(dir: string, logger: Logger, name: string): 
       for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) await unlinkIfExists(path.join(dir, p + suffix))
     }
     // Install the swap: indexes first (they may be missing; then they are rebuilt), the log last.
-    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       const from = path.join(dir, prefix + suffix + SWAP_SUFFIX)
       try {
         await fs.promises.rename(from, path.join(dir, prefix + suffix))
