@@ -115,7 +115,10 @@ async function lane(tt: Test, seed: number, cycles: number): Promise<{ kills: nu
     const maxAcked = Math.max(-1, ...[...acks.values()].map((a) => a.last))
     if (Number(String(ready.value).slice(2)) <= maxAcked) tt.fail(`lane ${seed} cycle ${c}: child recovered a log that ends before an acknowledged batch`)
     const runFor = randInt(r, 0, 40)
-    const deadline = Date.now() + runFor
+    // The kill lands a random time after the child's first acknowledgement in this cycle, so
+    // every cycle has something to lose, however slow a loaded machine makes the child.
+    let firstAck!: () => void
+    const acked = new Promise<void>((resolve) => (firstAck = resolve))
     const pump = (async () => {
       for (;;) {
         const n = await child.lines.next()
@@ -124,10 +127,12 @@ async function lane(tt: Test, seed: number, cycles: number): Promise<{ kills: nu
         if (kind === 'A') {
           acks.set(Number(s), { seq: Number(s), first: Number(first), last: Number(last), sha: sha! })
           seq = Number(s) + 1
+          firstAck()
         }
       }
     })()
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))
+    await Promise.race([acked, new Promise((resolve) => setTimeout(resolve, 10_000))])
+    await new Promise((resolve) => setTimeout(resolve, runFor))
     child.proc.kill('SIGKILL')
     kills++
     await child.exited
@@ -149,5 +154,5 @@ t.test('SIGKILL during appends with flush.messages=1 loses no acknowledged batch
   const kills = results.reduce((s, x) => s + x.kills, 0)
   const acks = results.reduce((s, x) => s + x.acks, 0)
   tt.ok(kills >= 50, `${kills} kills`)
-  tt.ok(acks > 100, `${acks} acknowledged batches verified bit for bit after every kill`)
+  tt.ok(acks >= kills, `${acks} acknowledged batches verified bit for bit after every kill`)
 })

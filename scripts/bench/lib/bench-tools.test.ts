@@ -1,0 +1,116 @@
+// The bench tools' own correctness (no timings asserted): the hand-encoded Produce requests
+// decode with the generic codec for every version the tools speak, derived shorter batches are
+// valid batches, the latency histogram's quantiles, the sinks' answers, and the profile reader.
+import t from 'tap'
+import { ApiKey, decodeBatchRecordsSync, decodeRequest, decodeResponse, verifyBatchCrc, Compression } from '../../../src/wire/index.js'
+import { BatchSource, ProduceEncoder } from './produce-core.js'
+import { LatencyHistogram } from './stats.js'
+import { startSink } from './sinks.js'
+import { RawConnection } from './raw-connection.js'
+import { parseNumber } from './args.js'
+import { analyseProfile } from './profile.js'
+import { SourceMap } from './sourcemap.js'
+
+t.test('Produce requests decode with the generic codec (v3-v11)', async t => {
+  const source = await BatchSource.create({ recordSize: 100, batchBytes: 16384, compression: Compression.None })
+  t.ok(source.full.length <= 16384 && source.full.length > 16384 - 120, `full batch ${source.full.length} bytes`)
+  for (const version of [3, 7, 8, 9, 11]) {
+    for (const acks of [0, 1, -1]) {
+      const enc = new ProduceEncoder(version, 'topic-a', 3, acks)
+      for (const n of [1, 2, 63, 64, 65, source.batchRecords]) {
+        const batch = await source.batch(n)
+        enc.selfCheck(source, n, batch)
+        const frame = Buffer.concat(enc.chunks(2, 77, batch))
+        const req = decodeRequest(frame.subarray(4))
+        t.equal(req.header.correlationId, 77)
+        const body = req.body as { topicData: { partitionData: { index: number; records: Buffer }[] }[] }
+        t.equal(body.topicData[0]!.partitionData[0]!.index, 2)
+        const records = body.topicData[0]!.partitionData[0]!.records
+        t.ok(verifyBatchCrc(records, 0))
+        const decoded = decodeBatchRecordsSync(records)
+        t.equal(decoded.length, n)
+        t.equal(decoded[n - 1]!.offset, n - 1)
+        t.equal(decoded[0]!.value!.length, 100)
+      }
+    }
+  }
+})
+
+t.test('compressed batches', async t => {
+  for (const codec of [Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]) {
+    const source = await BatchSource.create({ recordSize: 200, batchBytes: 8192, compression: codec })
+    for (const n of [1, 5, source.batchRecords]) {
+      const batch = Buffer.concat(await source.batch(n))
+      t.ok(verifyBatchCrc(batch, 0), `codec ${codec}, ${n} records`)
+      t.equal(batch.readInt32BE(57), n)
+    }
+  }
+})
+
+t.test('latency histogram', async t => {
+  const h = new LatencyHistogram()
+  for (let i = 1; i <= 10_000; i++) h.record(i) // 1 µs .. 10 ms
+  const s = h.summaryMs()
+  t.equal(s.count, 10_000)
+  t.ok(Math.abs(s.p50 - 5) < 0.02, `p50 ${s.p50}`)
+  t.ok(Math.abs(s.p99 - 9.9) < 0.02, `p99 ${s.p99}`)
+  t.equal(s.max, 10)
+  h.record(1_000_000, 10_000) // weighted
+  t.ok(Math.abs(h.summaryMs().p99 - 1000) < 2)
+})
+
+t.test('argument numbers', async t => {
+  t.equal(parseNumber('10m'), 10_000_000)
+  t.equal(parseNumber('1MiB'), 1048576)
+  t.equal(parseNumber('16KiB'), 16384)
+  t.equal(parseNumber('-1'), -1)
+  t.equal(parseNumber('2_000'), 2000)
+})
+
+t.test('sinks answer Produce requests in order', async t => {
+  for (const kind of ['ack', 'file'] as const) {
+    const sink = await startSink(kind)
+    const conn = await RawConnection.open('localhost', sink.port)
+    const source = await BatchSource.create({ recordSize: 100, batchBytes: 1 << 20, compression: Compression.None })
+    const enc = new ProduceEncoder(9, 't', 1, 1)
+    const ids: number[] = []
+    await Promise.all(
+      Array.from({ length: 20 }, () => {
+        const id = conn.correlationId()
+        return conn.request(enc.chunks(0, id, [source.full]), id).then(frame => {
+          ids.push(frame.readInt32BE(0))
+          t.same(decodeResponse(ApiKey.Produce, 9, frame).body.responses, [])
+        })
+      }),
+    )
+    t.same(ids, [...ids].sort((a, b) => a - b), `${kind} sink answers in order`)
+    t.same(sink.stats().frames, 20)
+    conn.close()
+    await sink.close()
+  }
+})
+
+t.test('profile reader maps through source maps', async t => {
+  // One generated line, two functions, mapped to lines 10 and 20 of a.ts.
+  const map = { version: 3, sources: ['file:///x/src/a.ts'], names: [], mappings: 'AASA,UAUA' }
+  const sm = new SourceMap(map)
+  t.same(sm.lookup(0, 12), { source: 'file:///x/src/a.ts', line: 19, col: 0 })
+  const url = 'file:///x/src/a.js'
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1, columnNumber: -1 }, children: [2] },
+      { id: 2, callFrame: { functionName: 'outer', url, lineNumber: 0, columnNumber: 0 }, children: [3] },
+      { id: 3, callFrame: { functionName: 'inner', url, lineNumber: 0, columnNumber: 10 } },
+    ],
+    startTime: 0,
+    endTime: 4000,
+    samples: [3, 3, 2, 3],
+    timeDeltas: [1000, 1000, 1000, 1000],
+    $sourceMaps: { [url]: `data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}` },
+  }
+  const r = analyseProfile(profile, 5)
+  t.equal(r.topSelf[0]!.name, 'inner')
+  t.match(r.topSelf[0]!.where, /a\.ts:20$/)
+  const outer = r.topTotal.find(e => e.name === 'outer')
+  t.equal(outer, undefined, 'paths outside src/ and scripts/ are not project code')
+})
