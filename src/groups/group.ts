@@ -1,7 +1,7 @@
 // One classic consumer group as the coordinator holds it in memory: its state, generation,
 // members (dynamic and static), the protocol they agreed on, and its committed offsets.
 // This is plain state with Kafka's rules (transitions, protocol selection, leader choice);
-// timers, persistence and requests live in the coordinator.
+// timers, persistence and requests live in the coordinator's modules (see coordinator.ts).
 
 import { ConsumerProtocolSubscriptionSchema, ErrorCode, Reader } from '../wire/index.js'
 import type { Timer } from './time.js'

@@ -158,13 +158,12 @@ export class Partition {
       if (info.appendedBytes > 0) this.recent.add(info.lastOffset + 1, info.appendedBytes)
       this.maybeAdvanceHighWatermark()
     } catch (err) {
-      if (err instanceof RecordBatchError || err instanceof KafkaError) {
-        result.errorCode = err instanceof RecordBatchError ? err.errorCode : err.code
-        result.errorMessage = err.message
-        if (err instanceof RecordBatchError && (err as { batchIndex?: number }).batchIndex !== undefined) {
-          result.recordErrors.push({ batchIndex: (err as unknown as { batchIndex: number }).batchIndex, batchIndexErrorMessage: err.message })
-        }
-      } else throw err
+      if (!(err instanceof RecordBatchError || err instanceof KafkaError)) throw err
+      result.errorCode = err instanceof RecordBatchError ? err.errorCode : err.code
+      result.errorMessage = err.message
+      // Produce v8+ names the batch at fault.
+      const batchIndex = (err as { batchIndex?: number }).batchIndex
+      if (batchIndex !== undefined) result.recordErrors.push({ batchIndex, batchIndexErrorMessage: err.message })
     }
     return result
   }

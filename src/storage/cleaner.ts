@@ -10,9 +10,10 @@
 import { BatchField, buildBatch, buildBatchSync, decodeBatchRecords, type Record as WireRecord } from '../wire/index.js'
 import { type Clock, type Logger, LONG_MAX, systemClock } from './config.js'
 import type { Log } from './log.js'
-import { readMarker } from './log.js'
+import { readMarker } from './control-markers.js'
 import type { ScannedBatch } from './scanner.js'
 import { CLEANED_SUFFIX, LogSegment, sliceOf, type AppendBatchInfo } from './segment.js'
+import { floorSegmentIndex } from './segment-list.js'
 
 const INT32_MAX = 0x7fffffff
 const OUT_BUFFER_SIZE = 1 << 20
@@ -109,7 +110,7 @@ export class LogCleaner {
     else if (dirtyBytes > 0 && dirtyRatio >= cfg.minCleanableDirtyRatio) reason = 'ratio'
     else if (log.latestDeleteHorizon >= 0 && log.latestDeleteHorizon <= now) reason = 'delete-horizon'
     else if (dirtyBytes > 0 && cfg.maxCompactionLagMs < LONG_MAX) {
-      const info = firstDirty < endOffset ? await segs[floorIdx(segs, firstDirty)]!.translateOffset(firstDirty) : null
+      const info = firstDirty < endOffset ? await segs[floorSegmentIndex(segs, firstDirty)]!.translateOffset(firstDirty) : null
       if (info && info.maxTimestamp >= 0 && info.maxTimestamp < now - cfg.maxCompactionLagMs) reason = 'max-lag'
     }
     return { firstDirtyOffset: firstDirty, endOffset, cleanBytes, dirtyBytes, dirtyRatio, reason }
@@ -127,14 +128,14 @@ export class LogCleaner {
     const cfg = log.config
     const segs = log.segmentList
     const stats: CleanerStats = { logsCleaned: 1, segmentsRewritten: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0 }
-    let lastIdx = floorIdx(segs, info.endOffset - 1)
+    let lastIdx = floorSegmentIndex(segs, info.endOffset - 1)
     let mapEnd = info.endOffset
 
     // 1. Offset map over the dirty range: key -> latest offset (committed or non-transactional records only).
     const map = new Map<string, number>()
     const aborted: AbortedRange[] = []
     const pendingTxn = new Map<number, { first: number; keys: Array<[string, number]> }>()
-    const firstDirtyIdx = Math.max(0, floorIdx(segs, info.firstDirtyOffset))
+    const firstDirtyIdx = Math.max(0, floorSegmentIndex(segs, info.firstDirtyOffset))
     if (info.firstDirtyOffset < info.endOffset) {
       for (let i = firstDirtyIdx; i <= lastIdx; i++) {
         const seg = segs[i]!
@@ -179,7 +180,7 @@ export class LogCleaner {
         let earliest = Infinity
         for (const p of pendingTxn.values()) earliest = Math.min(earliest, p.first)
         if (earliest < mapEnd) {
-          const k = floorIdx(segs, earliest)
+          const k = floorSegmentIndex(segs, earliest)
           lastIdx = Math.min(lastIdx, k - 1)
           mapEnd = segs[k]!.baseOffset
         }
@@ -378,18 +379,4 @@ function emptyBatchLike(b: ScannedBatch): Buffer {
 async function decode(b: ScannedBatch): Promise<WireRecord[]> {
   const { buf, slice } = sliceOf(b)
   return decodeBatchRecords(buf, slice)
-}
-
-function floorIdx(segs: readonly LogSegment[], offset: number): number {
-  let lo = 0
-  let hi = segs.length - 1
-  let ans = -1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    if (segs[mid]!.baseOffset <= offset) {
-      ans = mid
-      lo = mid + 1
-    } else hi = mid - 1
-  }
-  return ans
 }

@@ -3,56 +3,23 @@
  * cache and producer state. Appends are serialised through an internal queue;
  * reads run concurrently against a copy-on-write list of segments.
  */
-import fs from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import {
-  BATCH_HEADER_SIZE,
-  ControlRecordType,
-  ErrorCode,
-  KafkaError,
-  RecordBatchError,
-  decodeBatchRecordsSync,
-  decodeControlRecordKey,
-  decodeEndTxnMarkerValue,
-  setBaseOffset,
-  setLogAppendTime,
-  setPartitionLeaderEpoch,
-  splitBatches,
-  type BatchSlice,
-} from '../wire/index.js'
+import { ErrorCode, KafkaError, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../wire/index.js'
 import { type Clock, type LogConfig, type Logger, consoleLogger, isDeletePolicy, makeLogConfig, systemClock } from './config.js'
 import { FilePool } from './file-pool.js'
-import { fsyncDir, isNotFound, unlinkIfExists } from './fsutil.js'
+import { fsyncDir } from './fsutil.js'
 import { LeaderEpochCache, type EpochEndOffset } from './leader-epoch.js'
-import {
-  type AppendOrigin,
-  type CompletedTxn,
-  type ProducerAppendInfo,
-  type ProducerCheckResult,
-  ProducerStateManager,
-  firstOffsetOf,
-  incrementSequence,
-} from './producer-state.js'
-import { BatchScanner, type ScannedBatch } from './scanner.js'
-import {
-  CLEANED_SUFFIX,
-  DELETED_SUFFIX,
-  INDEX_SUFFIX,
-  LOG_SUFFIX,
-  LogSegment,
-  SWAP_SUFFIX,
-  TIME_INDEX_SUFFIX,
-  TXN_INDEX_SUFFIX,
-  offsetFileName,
-  offsetFromFileName,
-  sliceOf,
-  type AbortedTxn,
-  type AppendBatchInfo,
-  type SegmentContext,
-} from './segment.js'
-import { completeSwaps, removeSwapEnd, writeSwapEnd } from './swap.js'
-import { checkBatchCrcs, checkBatchStructure } from './validation.js'
+import { collectAbortedTransactions, maxTimestampOffset, offsetForTimestamp, readLog, type ReadResult, type TimestampOffset } from './log-read.js'
+import { commitProducerAppend, planProducerAppend, rebuildProducerState } from './log-producer-state.js'
+import { emptyLoadStats, loadSegments, openPartitionDir, type LoadStats } from './log-recovery.js'
+import { type AppendOrigin, type CompletedTxn, type ProducerCheckResult, ProducerStateManager, firstOffsetOf } from './producer-state.js'
+import { CLEANED_SUFFIX, LogSegment, SWAP_SUFFIX, type AbortedTxn, type AppendBatchInfo, type SegmentContext } from './segment.js'
+import { SegmentDeleter } from './segment-deleter.js'
+import { removeSwapEnd, writeSwapEnd } from './swap.js'
+import { checkAppendCrcs, checkBatchTimestamps, validateAppend, type ValidatedAppend } from './validation.js'
+
+export type { LoadStats, ReadResult, TimestampOffset }
 
 /** ListOffsets special timestamps. */
 export const LATEST_TIMESTAMP = -1
@@ -110,41 +77,6 @@ export interface AppendResult {
   completedTxns: CompletedTxn[]
 }
 
-export interface ReadResult {
-  /** Whole batches, possibly empty. */
-  records: Buffer
-  /** Base offset of the first batch (-1 if none). */
-  firstOffset: number
-  /** Offset after the last batch returned (the requested offset when none). */
-  nextOffset: number
-  logStartOffset: number
-  logEndOffset: number
-  highWatermark: number
-}
-
-export interface TimestampOffset {
-  offset: number
-  timestamp: number
-  /** Leader epoch of the batch holding the offset (-1 when unknown). */
-  leaderEpoch: number
-}
-
-export interface LoadStats {
-  cleanShutdown: boolean
-  /** Whether any segment was scanned batch by batch (unclean start). */
-  recoveryRan: boolean
-  recoveredSegments: number
-  recoveredBytes: number
-  truncatedBytes: number
-  producerReplayBatches: number
-  loadTimeMs: number
-}
-
-interface ValidatedAppend {
-  slices: BatchSlice[]
-  recordCount: number
-}
-
 const INT32_MAX = 0x7fffffff
 
 export class Log {
@@ -174,18 +106,10 @@ export class Log {
   private unflushedMessages = 0
   private lastFlushTime: number
   private closed = false
-  private readonly deleteTimers = new Set<NodeJS.Timeout>()
+  private readonly deleter: SegmentDeleter
   /** Highest delete horizon the cleaner stamped (KIP-534), -1 if none. */
   latestDeleteHorizon = -1
-  readonly loadStats: LoadStats = {
-    cleanShutdown: false,
-    recoveryRan: false,
-    recoveredSegments: 0,
-    recoveredBytes: 0,
-    truncatedBytes: 0,
-    producerReplayBatches: 0,
-    loadTimeMs: 0,
-  }
+  readonly loadStats: LoadStats = emptyLoadStats()
 
   private constructor(opts: LogOpenOptions) {
     this.dir = path.resolve(opts.dir)
@@ -201,6 +125,7 @@ export class Log {
     this.hooks = opts.hooks ?? {}
     this.lastFlushTime = this.clock.now()
     this.ctx = { pool: this.pool, logger: this.logger, clock: this.clock, config: () => this.config, name: this.name }
+    this.deleter = new SegmentDeleter(this.dir, this.logger, this.name, () => this.config.fileDeleteDelayMs)
     this.producerState = new ProducerStateManager(
       this.dir,
       this.name,
@@ -291,46 +216,20 @@ export class Log {
 
   private async load(opts: LogOpenOptions): Promise<void> {
     const t0 = performance.now()
-    await fs.promises.mkdir(this.dir, { recursive: true })
-    let names = await fs.promises.readdir(this.dir)
-    // Leftovers of interrupted deletes, cleanings and atomic writes.
-    for (const n of names) {
-      if (n.endsWith(DELETED_SUFFIX) || n.endsWith(CLEANED_SUFFIX) || n.endsWith('.tmp')) await unlinkIfExists(path.join(this.dir, n))
-    }
-    if (names.some((n) => n.endsWith(SWAP_SUFFIX) || n.endsWith('.swap.end'))) {
-      await completeSwaps(this.dir, this.logger, this.name)
-      names = await fs.promises.readdir(this.dir)
-    }
-    const nameSet = new Set(names)
-    const bases = names
-      .filter((n) => n.endsWith(LOG_SUFFIX) && n.length === 20 + LOG_SUFFIX.length)
-      .map(offsetFromFileName)
-      .filter((o) => Number.isFinite(o))
-      .sort((a, b) => a - b)
-    this.segments = bases.map((b) => {
-      const seg = LogSegment.existing(this.ctx, this.dir, b)
-      seg.hasTxnIndexFile = nameSet.has(offsetFileName(b) + TXN_INDEX_SUFFIX)
-      return seg
-    })
+    const { names, segments } = await openPartitionDir(this.ctx, this.dir)
+    this.segments = segments
     this.producerState.setSnapshotFiles(names)
     this.leaderEpochCache = await LeaderEpochCache.load(this.dir, this.logger)
-
-    const cleanShutdown = opts.hadCleanShutdown === true
-    this.loadStats.cleanShutdown = cleanShutdown
-    if (this.segments.length === 0) {
-      const start = Math.max(opts.logStartOffset ?? 0, 0)
-      const seg = await LogSegment.create(this.ctx, this.dir, start)
-      this.segments = [seg]
-      this._logEndOffset = start
-    } else if (cleanShutdown) {
-      const active = this.activeSegment
-      const missing = !nameSet.has(offsetFileName(active.baseOffset) + INDEX_SUFFIX) || !nameSet.has(offsetFileName(active.baseOffset) + TIME_INDEX_SUFFIX)
-      if (missing) this.logger.warn(`${this.name}: index files of the active segment ${active.baseOffset} are missing; rebuilding them`)
-      await active.load()
-      this._logEndOffset = await active.loadTail()
-    } else {
-      await this.recoverUnclean(opts.recoveryPoint ?? 0, nameSet)
-    }
+    const loaded = await loadSegments(
+      this.ctx,
+      this.dir,
+      segments,
+      new Set(names),
+      { cleanShutdown: opts.hadCleanShutdown === true, recoveryPoint: opts.recoveryPoint ?? 0, logStartOffset: opts.logStartOffset ?? 0 },
+      this.loadStats,
+    )
+    this.segments = loaded.segments
+    this._logEndOffset = loaded.logEndOffset
     for (const s of this.segments.slice(0, -1)) s.active = false
     this.activeSegment.active = true
     await this.activeSegment.load()
@@ -358,97 +257,9 @@ export class Log {
     this.loadStats.loadTimeMs = performance.now() - t0
   }
 
-  /** Scans every batch after the recovery point, cutting the log at the first bad one. */
-  private async recoverUnclean(recoveryPoint: number, names: Set<string>): Promise<void> {
-    this.loadStats.recoveryRan = true
-    let idx = this.floorSegmentIndex(recoveryPoint)
-    if (idx < 0) idx = 0
-    const first = this.segments[idx]!
-    let fromPos = 0
-    const prefix = offsetFileName(first.baseOffset)
-    const indexesPresent = names.has(prefix + INDEX_SUFFIX) && names.has(prefix + TIME_INDEX_SUFFIX)
-    if (recoveryPoint > first.baseOffset && indexesPresent) {
-      await first.load()
-      fromPos = await this.recoveryStartPosition(first, recoveryPoint)
-    } else await first.prepareForRecovery()
-    let minOffset = first.baseOffset
-    let lastGood = idx
-    for (let i = idx; i < this.segments.length; i++) {
-      const seg = this.segments[i]!
-      if (i > idx) await seg.prepareForRecovery()
-      const res = await seg.recover(i === idx ? fromPos : 0, minOffset)
-      this.loadStats.recoveredSegments++
-      this.loadStats.recoveredBytes += res.validBytes - (i === idx ? fromPos : 0)
-      await seg.flush(true)
-      lastGood = i
-      if (res.reason !== undefined) {
-        this.loadStats.truncatedBytes += res.truncatedBytes
-        const dropped = this.segments.slice(i + 1)
-        this.logger.warn(
-          `${this.name}: recovery stopped at offset ${res.nextOffset} (segment ${seg.baseOffset}, position ${res.validBytes}): ${res.reason}; ` +
-            `truncating ${res.truncatedBytes} bytes` +
-            (dropped.length ? ` and deleting ${dropped.length} later segment(s) from offset ${dropped[0]!.baseOffset}` : ''),
-        )
-        for (const d of dropped) {
-          this.loadStats.truncatedBytes += await d.getSize().catch(() => 0)
-          await d.deleteFiles()
-        }
-        break
-      }
-      minOffset = res.nextOffset
-    }
-    this.segments = this.segments.slice(0, lastGood + 1)
-    this._logEndOffset = this.activeSegment.nextOffsetKnown
-    if (this._logEndOffset < 0) this._logEndOffset = this.activeSegment.baseOffset
-    // Aborted-transaction entries past the recovered end are void (replay re-adds any that are missing).
-    for (const seg of this.segments.slice(idx)) await seg.truncateTxnIndex(this._logEndOffset)
-  }
-
-  /** Position in `seg` where recovery of data from `offset` on starts (the batch holding it, or where a header walk fails). */
-  private async recoveryStartPosition(seg: LogSegment, offset: number): Promise<number> {
-    return seg.withFd(async (fd) => {
-      const start = seg.offsetIndex!.lookup(offset).position
-      const scanner = new BatchScanner(fd, start, seg.size, { chunkSize: 256 * 1024 })
-      for (let b = await scanner.next(); b !== null; b = await scanner.next()) {
-        if (b.lastOffset >= offset) return b.position
-      }
-      return scanner.position
-    })
-  }
-
   /** Loads the newest producer snapshot and replays the log from there to the end. */
-  private async rebuildProducerState(): Promise<void> {
-    const now = this.clock.now()
-    const snap = await this.producerState.loadFromSnapshot(this._logStartOffset, this._logEndOffset, now)
-    const from = snap ?? this._logStartOffset
-    if (from < this._logEndOffset) {
-      await this.replayProducerState(from, this._logEndOffset)
-    }
-    this.producerState.updateMapEndOffset(this._logEndOffset)
-  }
-
-  private async replayProducerState(from: number, to: number): Promise<void> {
-    let i = Math.max(0, this.floorSegmentIndex(from))
-    for (; i < this.segments.length; i++) {
-      const seg = this.segments[i]!
-      const pos = seg.baseOffset >= from ? 0 : (await seg.translateOffset(from))?.position
-      if (pos === undefined) continue
-      let done = false
-      await seg.scan(pos, async (b) => {
-        if (b.baseOffset >= to) {
-          done = true
-          return false
-        }
-        if (b.lastOffset < from) return true
-        this.loadStats.producerReplayBatches++
-        const c = this.producerState.replayBatch(b, b.producerId >= 0 && (b.attributes & 0x20) !== 0 ? readMarker(b) : null)
-        if (c && c.txn.isAborted) {
-          await seg.addAbortedTxn({ producerId: c.txn.producerId, firstOffset: c.txn.firstOffset, lastOffset: c.txn.lastOffset, lastStableOffset: c.lastStableOffset })
-        }
-        return true
-      })
-      if (done) break
-    }
+  private rebuildProducerState(): Promise<void> {
+    return rebuildProducerState(this.producerState, this.segments, this._logStartOffset, this._logEndOffset, this.clock.now(), this.loadStats)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -464,33 +275,6 @@ export class Log {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.name} is closed`)
   }
 
-  private validate(records: Buffer, origin: AppendOrigin): ValidatedAppend {
-    let slices: BatchSlice[]
-    try {
-      slices = splitBatches(records)
-    } catch (e) {
-      throw toKafkaError(e, `${this.name}: `)
-    }
-    const cfg = this.config
-    if (records.length > cfg.segmentBytes) {
-      throw new KafkaError(
-        ErrorCode.RECORD_LIST_TOO_LARGE,
-        `Message batch size is ${records.length} bytes in append to partition ${this.name} which exceeds the maximum configured segment size of ${cfg.segmentBytes}.`,
-      )
-    }
-    const opts = {
-      maxBatchBytes: origin === 'replication' ? Number.MAX_SAFE_INTEGER : cfg.maxMessageBytes,
-      fromClient: origin === 'client',
-      strictCounts: origin !== 'replication',
-    }
-    let recordCount = 0
-    for (let i = 0; i < slices.length; i++) {
-      checkBatchStructure(records, slices[i]!, i, opts)
-      recordCount += slices[i]!.header.recordCount
-    }
-    return { slices, recordCount }
-  }
-
   /**
    * Appends a produced record set as leader: validates every batch, assigns
    * offsets (and LogAppendTime when configured) in place, checks producer state,
@@ -499,15 +283,7 @@ export class Log {
    * Errors are KafkaErrors with Kafka's codes; on error nothing is written.
    */
   append(records: Buffer, leaderEpoch: number, opts: AppendOptions = {}): Promise<AppendResult> {
-    const origin = opts.origin ?? 'client'
-    let v: ValidatedAppend
-    try {
-      this.checkOpen()
-      v = this.validate(records, origin)
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    return this.enqueue(() => this.doAppend(records, v, leaderEpoch, origin, true))
+    return this.validateAndQueue(records, opts.origin ?? 'client', leaderEpoch, true)
   }
 
   /** Alias of append (the replication layer's name). */
@@ -517,14 +293,19 @@ export class Log {
 
   /** Appends batches fetched from the leader, keeping their offsets and epochs. */
   appendAsFollower(records: Buffer): Promise<AppendResult> {
+    return this.validateAndQueue(records, 'replication', -1, false)
+  }
+
+  /** Checks the batch headers at once (a bad request never waits for the queue), then appends in turn. */
+  private validateAndQueue(records: Buffer, origin: AppendOrigin, leaderEpoch: number, assignOffsets: boolean): Promise<AppendResult> {
     let v: ValidatedAppend
     try {
       this.checkOpen()
-      v = this.validate(records, 'replication')
+      v = validateAppend(records, origin, this.config, this.name)
     } catch (e) {
       return Promise.reject(e)
     }
-    return this.enqueue(() => this.doAppend(records, v, -1, 'replication', false))
+    return this.enqueue(() => this.doAppend(records, v, leaderEpoch, origin, assignOffsets))
   }
 
   private async doAppend(records: Buffer, v: ValidatedAppend, leaderEpoch: number, origin: AppendOrigin, assignOffsets: boolean): Promise<AppendResult> {
@@ -550,11 +331,8 @@ export class Log {
     // 1. Offsets and timestamps. The CRCs are checked while the bytes are being written (below),
     //    except when LogAppendTime rewrites them: then first.
     const logAppendTime = assignOffsets && cfg.messageTimestampType === 'LogAppendTime'
-    let crcChecked = false
-    if (logAppendTime) {
-      checkBatchCrcs(records, slices)
-      crcChecked = true
-    }
+    const crcsCheckedFirst = logAppendTime
+    if (crcsCheckedFirst) checkAppendCrcs(records, slices)
     let next = this._logEndOffset
     if (!assignOffsets) {
       const first = slices[0]!.header.baseOffset
@@ -579,14 +357,7 @@ export class Log {
           h.maxTimestamp = now
           h.attributes |= 0x08
         } else if ((h.attributes & 0x20) === 0) {
-          if (h.maxTimestamp > now + cfg.messageTimestampAfterMaxMs || (h.baseTimestamp >= 0 && h.baseTimestamp < now - cfg.messageTimestampBeforeMaxMs)) {
-            const err = new KafkaError(
-              ErrorCode.INVALID_TIMESTAMP,
-              `${this.name}: batch ${i} has a timestamp out of range (base ${h.baseTimestamp}, max ${h.maxTimestamp}, now ${now})`,
-            )
-            ;(err as KafkaError & { batchIndex?: number }).batchIndex = i
-            throw err
-          }
+          checkBatchTimestamps(h, i, now, cfg, this.name)
         }
       } else if (h.baseOffset < next) {
         throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${this.name}: follower batch offsets go backwards at ${h.baseOffset} (expected >= ${next})`)
@@ -603,48 +374,17 @@ export class Log {
     const lastOffset = next - 1
 
     // 2. Producer state (nothing is committed until the write succeeded).
-    const pending = new Map<number, ProducerAppendInfo>()
-    const completed: CompletedTxn[] = []
-    for (const s of slices) {
-      const h = s.header
-      if (h.producerId < 0) continue
-      const isControl = (h.attributes & 0x20) !== 0
-      if (origin === 'client' && !isControl) {
-        const entry = this.producerState.lastEntry(h.producerId)
-        const dup = entry?.findDuplicateBatch(h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta))
-        if (dup) {
-          if (!crcChecked) checkBatchCrcs(records, slices)
-          result.firstOffset = firstOffsetOf(dup)
-          result.lastOffset = dup.lastOffset
-          result.duplicate = true
-          result.logAppendTime = cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1
-          result.maxTimestamp = dup.timestamp
-          result.offsetOfMaxTimestamp = dup.lastOffset
-          return result
-        }
-      }
-      let info = pending.get(h.producerId)
-      if (!info) {
-        info = this.producerState.prepareUpdate(h.producerId, origin)
-        pending.set(h.producerId, info)
-      }
-      if (isControl) {
-        const marker = readMarkerFrom(records, s)
-        if (marker) {
-          const c = info.appendEndTxnMarker(marker.isAbort, marker.coordinatorEpoch, h.producerEpoch, h.baseOffset, marker.timestamp)
-          if (c) completed.push(c)
-        }
-      } else {
-        info.appendDataBatch(
-          h.producerEpoch,
-          h.baseSequence,
-          incrementSequence(h.baseSequence, h.lastOffsetDelta),
-          h.maxTimestamp,
-          h.baseOffset,
-          h.baseOffset + h.lastOffsetDelta,
-          (h.attributes & 0x10) !== 0,
-        )
-      }
+    const plan = planProducerAppend(this.producerState, records, slices, origin)
+    if (plan.duplicate) {
+      const dup = plan.duplicate
+      if (!crcsCheckedFirst) checkAppendCrcs(records, slices)
+      result.firstOffset = firstOffsetOf(dup)
+      result.lastOffset = dup.lastOffset
+      result.duplicate = true
+      result.logAppendTime = cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1
+      result.maxTimestamp = dup.timestamp
+      result.offsetOfMaxTimestamp = dup.lastOffset
+      return result
     }
 
     // 3. Leader epochs, roll, write (with the CRC checks overlapping the write).
@@ -661,7 +401,7 @@ export class Log {
     }
     const active = this.activeSegment
     try {
-      await active.append(records, infos, crcChecked ? undefined : () => checkBatchCrcs(records, slices))
+      await active.append(records, infos, crcsCheckedFirst ? undefined : () => checkAppendCrcs(records, slices))
     } catch (e) {
       if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
       if (e instanceof KafkaError) throw e
@@ -671,15 +411,7 @@ export class Log {
     this._logEndOffset = next
 
     // 4. Commit producer state; aborted transactions go to the transaction index.
-    for (const info of pending.values()) this.producerState.update(info)
-    for (const c of completed) {
-      const lso = this.producerState.lastStableOffset(c)
-      if (c.isAborted) {
-        await active.addAbortedTxn({ producerId: c.producerId, firstOffset: c.firstOffset, lastOffset: c.lastOffset, lastStableOffset: lso })
-      }
-      this.producerState.completeTxn(c)
-    }
-    this.producerState.updateMapEndOffset(next)
+    await commitProducerAppend(this.producerState, plan, active, next)
 
     result.firstOffset = firstOffset
     result.lastOffset = lastOffset
@@ -688,7 +420,7 @@ export class Log {
     result.logStartOffset = this._logStartOffset
     result.appendedBytes = records.length
     result.recordCount = v.recordCount
-    result.completedTxns = completed
+    result.completedTxns = plan.completed
 
     // 5. Durability.
     this.unflushedMessages += v.recordCount
@@ -792,57 +524,15 @@ export class Log {
    */
   async read(offset: number, maxBytes: number, upperBound?: number, minOneMessage = true): Promise<ReadResult> {
     this.checkOpen()
-    for (let attempt = 0; ; attempt++) {
-      const logStart = this._logStartOffset
-      const leo = this._logEndOffset
-      if (offset < logStart || offset > leo) {
-        throw new KafkaError(
-          ErrorCode.OFFSET_OUT_OF_RANGE,
-          `Received request for offset ${offset} for partition ${this.name}, but we only have log segments in the range ${logStart} to ${leo}.`,
-        )
-      }
-      const upper = Math.min(upperBound ?? leo, leo)
-      const empty: ReadResult = {
-        records: Buffer.alloc(0),
-        firstOffset: -1,
-        nextOffset: offset,
-        logStartOffset: logStart,
-        logEndOffset: leo,
-        highWatermark: this._highWatermark,
-      }
-      if (offset >= upper) return empty
-      const segs = this.segments
-      try {
-        let i = floorIndex(segs, offset)
-        if (i < 0) i = 0
-        for (; i < segs.length; i++) {
-          const r = await segs[i]!.read(offset, maxBytes, upper, minOneMessage)
-          if (r === null) continue
-          if (r.records.length === 0) return empty
-          return { ...empty, records: r.records, firstOffset: r.firstOffset, nextOffset: r.nextOffset }
-        }
-        return empty
-      } catch (e) {
-        // A segment deleted (retention, cleaning) while we read: try again with the current list.
-        if (isNotFound(e) && attempt < 3) continue
-        throw e
-      }
-    }
+    return readLog(this, offset, maxBytes, upperBound, minOneMessage)
   }
 
   // ---------------------------------------------------------------------------------------------
   // Offsets by time and epoch
 
   /** The first offset whose record timestamp is >= ts (Kafka's ListOffsets by time), or null. */
-  async offsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
-    const segs = this.segments
-    const logStart = this._logStartOffset
-    for (const s of segs) {
-      if ((await s.getLargestTimestamp()) < ts) continue
-      const hit = await s.findOffsetByTimestamp(ts, logStart)
-      if (hit) return hit
-    }
-    return null
+  offsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
+    return offsetForTimestamp(this.segments, ts, this._logStartOffset)
   }
 
   /**
@@ -862,18 +552,8 @@ export class Log {
   }
 
   /** The record with the largest timestamp (ListOffsets -3), or null for an empty log. */
-  async maxTimestampOffset(): Promise<TimestampOffset | null> {
-    let best: LogSegment | null = null
-    let bestTs = -1
-    for (const s of this.segments) {
-      await s.load()
-      if (s.maxTimestampSoFar > bestTs) {
-        bestTs = s.maxTimestampSoFar
-        best = s
-      }
-    }
-    if (!best) return null
-    return best.maxTimestampRecord()
+  maxTimestampOffset(): Promise<TimestampOffset | null> {
+    return maxTimestampOffset(this.segments)
   }
 
   /** OffsetForLeaderEpoch: (epoch, end offset) per Kafka's rules; (-1, -1) when unknown. */
@@ -894,19 +574,8 @@ export class Log {
    * know about (FetchResponse aborted_transactions): entries whose marker is at or
    * after startOffset and whose first offset is below upperBound.
    */
-  async collectAbortedTransactions(startOffset: number, upperBound: number): Promise<AbortedTxn[]> {
-    const segs = this.segments
-    const out: AbortedTxn[] = []
-    for (let i = Math.max(0, floorIndex(segs, startOffset)); i < segs.length; i++) {
-      const entries = await segs[i]!.abortedTxns()
-      let complete = false
-      for (const e of entries) {
-        if (e.lastOffset >= startOffset && e.firstOffset < upperBound) out.push({ ...e })
-        if (e.lastStableOffset >= upperBound) complete = true
-      }
-      if (complete) break
-    }
-    return out
+  collectAbortedTransactions(startOffset: number, upperBound: number): Promise<AbortedTxn[]> {
+    return collectAbortedTransactions(this.segments, startOffset, upperBound)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1072,28 +741,9 @@ export class Log {
 
   /** Renames a segment's files to *.deleted and removes them after file.delete.delay.ms. */
   private async deleteSegment(seg: LogSegment, dropSnapshot = true): Promise<void> {
-    seg.deleted = true
-    seg.active = false
-    try {
-      await seg.changeSuffix(DELETED_SUFFIX)
-    } catch (e) {
-      if (!isNotFound(e)) throw e
-    }
+    await this.deleter.retire(seg)
     if (dropSnapshot) await this.producerState.removeSnapshot(seg.baseOffset).catch(() => {})
-    this.scheduleFileDelete(seg)
-  }
-
-  private scheduleFileDelete(seg: LogSegment): void {
-    const run = (): void => {
-      seg.deleteFiles().catch((e) => this.logger.warn(`${this.name}: deleting ${seg.filePath()}: ${(e as Error).message}`))
-    }
-    const delay = this.config.fileDeleteDelayMs
-    const t = setTimeout(() => {
-      this.deleteTimers.delete(t)
-      run()
-    }, Math.min(delay, 0x7fffffff))
-    t.unref()
-    this.deleteTimers.add(t)
+    this.deleter.scheduleDelete(seg)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1179,40 +829,14 @@ export class Log {
   async closeAbruptly(): Promise<void> {
     this.closed = true
     await this.queue.catch(() => {})
-    for (const t of this.deleteTimers) clearTimeout(t)
-    this.deleteTimers.clear()
+    this.deleter.cancelPending()
     await this.closeSegments()
   }
 
   /** Cancels pending delayed file deletions and deletes those files now. */
-  async deletePendingFilesNow(): Promise<void> {
-    for (const t of this.deleteTimers) clearTimeout(t)
-    this.deleteTimers.clear()
-    const names = await fs.promises.readdir(this.dir).catch(() => [] as string[])
-    for (const n of names) if (n.endsWith(DELETED_SUFFIX)) await unlinkIfExists(path.join(this.dir, n))
+  deletePendingFilesNow(): Promise<void> {
+    return this.deleter.deletePendingNow()
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Helpers
-
-  /** Index of the segment with the largest base offset <= offset, or -1. */
-  private floorSegmentIndex(offset: number): number {
-    return floorIndex(this.segments, offset)
-  }
-}
-
-function floorIndex(segs: readonly LogSegment[], offset: number): number {
-  let lo = 0
-  let hi = segs.length - 1
-  let ans = -1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    if (segs[mid]!.baseOffset <= offset) {
-      ans = mid
-      lo = mid + 1
-    } else hi = mid - 1
-  }
-  return ans
 }
 
 /** Parses "<topic>-<partition>" (the partition is after the last dash). */
@@ -1220,42 +844,4 @@ export function parseTopicPartitionName(name: string): { topic: string; partitio
   const m = /^(.+)-(\d+)$/.exec(name)
   if (!m) return null
   return { topic: m[1]!, partition: Number(m[2]) }
-}
-
-function toKafkaError(e: unknown, prefix: string): KafkaError {
-  if (e instanceof KafkaError) return e
-  if (e instanceof RecordBatchError) return new KafkaError(e.errorCode, prefix + e.message)
-  return new KafkaError(ErrorCode.CORRUPT_MESSAGE, prefix + String((e as Error)?.message ?? e))
-}
-
-interface Marker {
-  isAbort: boolean
-  coordinatorEpoch: number
-  timestamp: number
-}
-
-function markerOf(buf: Buffer, slice: BatchSlice): Marker | null {
-  try {
-    const recs = decodeBatchRecordsSync(buf, slice, { zeroCopy: true })
-    const r = recs[0]
-    if (!r) return null
-    const key = decodeControlRecordKey(r.key)
-    if (key.type !== ControlRecordType.Abort && key.type !== ControlRecordType.Commit) return null
-    const value = decodeEndTxnMarkerValue(r.value)
-    return { isAbort: key.type === ControlRecordType.Abort, coordinatorEpoch: value.coordinatorEpoch, timestamp: r.timestamp }
-  } catch {
-    return null
-  }
-}
-
-function readMarkerFrom(records: Buffer, s: BatchSlice): Marker | null {
-  if (s.size < BATCH_HEADER_SIZE) return null
-  return markerOf(records, s)
-}
-
-/** The COMMIT/ABORT marker of a scanned control batch (needs whole bytes). */
-export function readMarker(b: ScannedBatch): Marker | null {
-  if (!b.whole) return null
-  const { buf, slice } = sliceOf(b)
-  return markerOf(buf, slice)
 }

@@ -138,6 +138,13 @@ export interface ProducerBatchInfo {
   baseOffset: number
 }
 
+/** What a COMMIT/ABORT control batch tells producer state. */
+export interface EndTxnMarker {
+  isAbort: boolean
+  coordinatorEpoch: number
+  timestamp: number
+}
+
 export type ProducerCheckResult =
   | { kind: 'ok' }
   | { kind: 'duplicate'; firstOffset: number; lastOffset: number; timestamp: number }
@@ -215,6 +222,27 @@ export class ProducerAppendInfo {
       this.updated.currentTxnFirstOffset = firstOffset
       this.startedTransactions.push({ producerId: this.producerId, firstOffset, lastOffset: -1 })
     }
+  }
+
+  /**
+   * Validates and records one batch (offsets assigned): its data, or for a control
+   * batch its marker (none when it could not be read). Returns the transaction a
+   * marker completed. Throws KafkaError.
+   */
+  appendBatch(h: ProducerBatchInfo, marker: EndTxnMarker | null | undefined): CompletedTxn | null {
+    if ((h.attributes & 0x20) !== 0) {
+      return marker ? this.appendEndTxnMarker(marker.isAbort, marker.coordinatorEpoch, h.producerEpoch, h.baseOffset, marker.timestamp) : null
+    }
+    this.appendDataBatch(
+      h.producerEpoch,
+      h.baseSequence,
+      incrementSequence(h.baseSequence, h.lastOffsetDelta),
+      h.maxTimestamp,
+      h.baseOffset,
+      h.baseOffset + h.lastOffsetDelta,
+      (h.attributes & 0x10) !== 0,
+    )
+    return null
   }
 
   /** Records a COMMIT/ABORT marker; returns the completed transaction when one was open. */
@@ -311,9 +339,7 @@ export class ProducerStateManager {
     }
     try {
       const info = this.prepareUpdate(h.producerId, origin)
-      if ((h.attributes & 0x20) === 0) {
-        info.appendDataBatch(h.producerEpoch, h.baseSequence, lastSeq, h.maxTimestamp, h.baseOffset, h.baseOffset + h.lastOffsetDelta, (h.attributes & 0x10) !== 0)
-      }
+      info.appendBatch(h, null)
       return { kind: 'ok' }
     } catch (e) {
       if (e instanceof KafkaError) return { kind: 'error', errorCode: e.code, message: e.message }
@@ -394,28 +420,13 @@ export class ProducerStateManager {
    * Applies a batch read back from the log (recovery, follower, truncation
    * reload): no sequence checks; a control batch needs its marker fields.
    */
-  replayBatch(
-    h: ProducerBatchInfo & { lastOffset: number },
-    marker?: { isAbort: boolean; coordinatorEpoch: number; timestamp: number } | null,
-  ): { txn: CompletedTxn; lastStableOffset: number } | null {
+  replayBatch(h: ProducerBatchInfo & { lastOffset: number }, marker?: EndTxnMarker | null): { txn: CompletedTxn; lastStableOffset: number } | null {
     let completed: CompletedTxn | null = null
     let lso = -1
     if (h.producerId >= 0) {
       const info = this.prepareUpdate(h.producerId, 'replication')
       try {
-        if ((h.attributes & 0x20) !== 0) {
-          if (marker) completed = info.appendEndTxnMarker(marker.isAbort, marker.coordinatorEpoch, h.producerEpoch, h.baseOffset, marker.timestamp)
-        } else {
-          info.appendDataBatch(
-            h.producerEpoch,
-            h.baseSequence,
-            incrementSequence(h.baseSequence, h.lastOffsetDelta),
-            h.maxTimestamp,
-            h.baseOffset,
-            h.lastOffset,
-            (h.attributes & 0x10) !== 0,
-          )
-        }
+        completed = info.appendBatch(h, marker)
         this.update(info)
         if (completed) {
           lso = this.lastStableOffset(completed)

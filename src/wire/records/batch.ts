@@ -1,7 +1,8 @@
 /**
  * Record batch v2 headers: reading, CRC, in-place edits, splitting a records
- * blob into batches (strict for produce, lenient for recovery) and the checks a
- * broker makes before appending a produced batch. Nothing here decodes records.
+ * blob into batches (strict for produce, lenient for recovery). The checks a
+ * broker makes before appending a batch are in batch-validation.ts. Nothing here
+ * decodes records.
  *
  * Layout (61 bytes, offsets from the batch start):
  *   0 baseOffset int64 | 8 batchLength int32 | 12 partitionLeaderEpoch int32 | 16 magic int8
@@ -76,7 +77,6 @@ export interface BatchSlice {
 
 const TWO_32 = 4294967296
 const CORRUPT = RecordErrorCode.CorruptMessage
-const INVALID = RecordErrorCode.InvalidRecord
 
 function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4)
@@ -156,6 +156,11 @@ export function verifyBatchCrc(buf: Buffer, pos = 0): boolean {
   return buf.readUInt32BE(pos + BatchField.Crc) === computeBatchCrc(buf, pos, size)
 }
 
+/** A CRC as error messages show it: 0x and eight hex digits. */
+export function formatCrc(crc: number): string {
+  return `0x${crc.toString(16).padStart(8, '0')}`
+}
+
 /** Recomputes and stores the CRC of the batch at `pos`; returns it. */
 export function updateBatchCrc(buf: Buffer, pos = 0): number {
   const size = batchSizeAt(buf, pos)
@@ -223,7 +228,7 @@ function legacyHeader(buf: Buffer, pos: number): BatchHeader {
  * Splits a produce request's records into batches. Strict: a short or garbage
  * tail, a length below the minimum or an unknown magic throws RecordBatchError
  * (CORRUPT_MESSAGE). Legacy v0/v1 messages are returned as slices (with
- * placeholder header fields) so validateBatchForAppend can refuse them with the
+ * placeholder header fields) so checkBatchHeader can refuse them with the
  * right code. The CRC is not checked here.
  */
 export function splitBatches(records: Buffer): BatchSlice[] {
@@ -324,98 +329,9 @@ export function scanBatches(buf: Buffer, opts: { maxBatchBytes?: number } = {}):
     }
     const stored = buf.readUInt32BE(pos + BatchField.Crc)
     const computed = computeBatchCrc(buf, pos, size)
-    if (stored !== computed) {
-      return stop(
-        'bad-crc',
-        `batch at ${pos} has CRC 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}`,
-      )
-    }
+    if (stored !== computed) return stop('bad-crc', `batch at ${pos} has CRC ${formatCrc(stored)}, computed ${formatCrc(computed)}`)
     batches.push({ pos, size, header: readBatchHeader(buf, pos) })
     pos += size
   }
   return { batches, validBytes: pos }
-}
-
-export interface ValidateBatchOptions {
-  /** Largest batch accepted (Kafka's max.message.bytes, compared to the whole batch size). */
-  maxBatchBytes: number
-  /**
-   * Also apply the rules for batches coming from clients: no control batches, and
-   * a batch with a producer id needs a baseSequence >= 0. Default false.
-   */
-  fromClient?: boolean
-}
-
-/** Smallest possible record: length, attributes, timestampDelta, offsetDelta, key, value, header count. */
-const MIN_RECORD_SIZE = 7
-
-/**
- * The checks a broker makes on a produced batch before assigning offsets and
- * appending it as-is. Throws RecordBatchError with the Kafka error code:
- *   UNSUPPORTED_FOR_MESSAGE_FORMAT (43) for magic 0/1;
- *   CORRUPT_MESSAGE (2) for other magics, bad lengths, bad CRC, unknown codec;
- *   MESSAGE_TOO_LARGE (10) when size > maxBatchBytes;
- *   INVALID_RECORD (87) when recordCount != lastOffsetDelta + 1 (or either is
- *   impossible), and for the client-only rules.
- */
-export function validateBatchForAppend(buf: Buffer, slice: BatchSlice, opts: ValidateBatchOptions): void {
-  const { pos, size, header } = slice
-  const magic = header.magic
-  if (magic === 0 || magic === 1) {
-    throw new RecordBatchError(
-      `v${magic} message sets are not supported; producers must send v2 record batches`,
-      RecordErrorCode.UnsupportedForMessageFormat,
-    )
-  }
-  if (magic !== BATCH_MAGIC) throw new RecordBatchError(`record batch has unknown magic ${magic}`, CORRUPT)
-  if (header.batchLength < MIN_BATCH_LENGTH || size !== BATCH_PREFIX_SIZE + header.batchLength) {
-    throw new RecordBatchError(`record batch has an invalid batchLength ${header.batchLength}`, CORRUPT)
-  }
-  if (pos < 0 || pos + size > buf.length) {
-    throw new RecordBatchError(`record batch at ${pos} (${size} bytes) runs past the end of the data`, CORRUPT)
-  }
-  if (size > opts.maxBatchBytes) {
-    throw new RecordBatchError(
-      `record batch is ${size} bytes, larger than the maximum ${opts.maxBatchBytes}`,
-      RecordErrorCode.MessageTooLarge,
-    )
-  }
-  const stored = buf.readUInt32BE(pos + BatchField.Crc)
-  const computed = computeBatchCrc(buf, pos, size)
-  if (stored !== computed) {
-    throw new RecordBatchError(
-      `record batch CRC mismatch: stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}`,
-      CORRUPT,
-    )
-  }
-  const codec = header.attributes & BatchAttribute.CompressionMask
-  if (codec > 4) throw new RecordBatchError(`record batch uses unknown compression codec ${codec}`, CORRUPT)
-  const count = header.recordCount
-  if (header.lastOffsetDelta < 0) {
-    throw new RecordBatchError(`record batch has a negative lastOffsetDelta ${header.lastOffsetDelta}`, INVALID)
-  }
-  if (count <= 0) throw new RecordBatchError(`record batch has an invalid record count ${count}`, INVALID)
-  if (count !== header.lastOffsetDelta + 1) {
-    throw new RecordBatchError(
-      `record batch has ${count} records but lastOffsetDelta ${header.lastOffsetDelta} (expected ${count - 1})`,
-      INVALID,
-    )
-  }
-  if (codec === 0 && size - BATCH_HEADER_SIZE < count * MIN_RECORD_SIZE) {
-    throw new RecordBatchError(
-      `uncompressed record batch claims ${count} records in ${size - BATCH_HEADER_SIZE} bytes`,
-      INVALID,
-    )
-  }
-  if (opts.fromClient) {
-    if (header.attributes & BatchAttribute.Control) {
-      throw new RecordBatchError('clients may not write control batches', INVALID)
-    }
-    if (header.producerId >= 0 && header.baseSequence < 0) {
-      throw new RecordBatchError(
-        `record batch has producerId ${header.producerId} but invalid baseSequence ${header.baseSequence}`,
-        INVALID,
-      )
-    }
-  }
 }

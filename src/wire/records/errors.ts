@@ -18,10 +18,13 @@ export const RecordErrorCode = {
 export class RecordBatchError extends Error {
   /** The Kafka error code to report (see {@link RecordErrorCode}). */
   readonly errorCode: number
+  /** Which batch of a produced record set broke the rule, when the check knew. */
+  readonly batchIndex?: number
 
-  constructor(message: string, errorCode: number) {
+  constructor(message: string, errorCode: number, batchIndex?: number) {
     super(message)
     this.name = 'RecordBatchError'
     this.errorCode = errorCode
+    if (batchIndex !== undefined) this.batchIndex = batchIndex
   }
 }

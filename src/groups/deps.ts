@@ -1,0 +1,38 @@
+// What the group coordinator needs from the rest of the broker (narrow, so tests can fake it).
+
+import type { BrokerConfig } from '../config/index.js'
+import type { CreateTopicSpec, MetadataImage } from '../kraft/index.js'
+import type { Logger } from '../util/logger.js'
+import type { Time } from './time.js'
+
+export interface OffsetsPartitionAccess {
+  readonly isLeader: boolean
+  readonly logStartOffset: number
+  readonly logEndOffset: number
+  readonly log: { read(offset: number, maxBytes: number, upperBound?: number, minOneMessage?: boolean): Promise<{ records: Buffer }> }
+}
+
+export interface ReplicaAccess {
+  getPartition(topic: string, partition: number): OffsetsPartitionAccess | undefined
+  appendRecords(
+    requiredAcks: number,
+    timeoutMs: number,
+    entries: Array<{ topic: string; partition: number; records: Buffer | null }>,
+  ): Promise<Array<{ errorCode: number; errorMessage: string | null; baseOffset: number }>>
+  /** Resolves once every partition log the image asked for is open. */
+  ready(): Promise<void>
+}
+
+export interface TopicCreator {
+  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<Array<{ name: string; errorCode: number; errorMessage: string | null }>>
+}
+
+export interface GroupCoordinatorDeps {
+  nodeId: number
+  image: MetadataImage
+  controller: TopicCreator
+  replicas: ReplicaAccess
+  config: () => BrokerConfig
+  log: Logger
+  time?: Time
+}
