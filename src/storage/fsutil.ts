@@ -31,6 +31,31 @@ export async function readFully(fd: number, buf: Buffer, offset: number, length:
   return done
 }
 
+/**
+ * The same as writeAt, on the calling thread. A write into the page cache takes microseconds,
+ * less than the hop to libuv's thread pool and back, so small appends use this (as Kafka's
+ * request threads write synchronously too).
+ */
+export function writeAtSync(fd: number, buf: Buffer, offset: number, length: number, position: number): void {
+  let done = 0
+  while (done < length) {
+    const n = fs.writeSync(fd, buf, offset + done, length - done, position + done)
+    if (n === 0) throw new Error(`write of ${length} bytes at ${position} made no progress`)
+    done += n
+  }
+}
+
+/** readFully on the calling thread, for small reads that the page cache most likely holds. */
+export function readFullySync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+  let done = 0
+  while (done < length) {
+    const n = fs.readSync(fd, buf, offset + done, length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done
+}
+
 /** Writes all of buf[offset, offset+length) at `position` (one write; more only on a short write). */
 export function writeAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -8,7 +8,20 @@ import path from 'node:path'
 import { BATCH_HEADER_SIZE, BatchField, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
 import type { Clock, LogConfig, Logger } from './config.js'
 import type { FilePool, PooledFile } from './file-pool.js'
-import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt } from './fsutil.js'
+import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt, writeAtSync, readFullySync } from './fsutil.js'
+import { ftruncateSync } from 'node:fs'
+
+/**
+ * Appends up to this size are written on the event loop: cheaper than a thread-pool round trip.
+ * Larger ones go to the pool, where their CRC check overlaps the write.
+ */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024
+/** Reads up to this size (a consumer at the tail, a batch header) are done on the event loop too. */
+const SYNC_READ_MAX_BYTES = 256 * 1024
+
+function readAtMostSync(fd: number, buf: Buffer, length: number, position: number): number | Promise<number> {
+  return length <= SYNC_READ_MAX_BYTES ? readFullySync(fd, buf, 0, length, position) : readFully(fd, buf, 0, length, position)
+}
 import { IndexCorruptError, OffsetIndex, TimeIndex } from './indexes.js'
 import { BatchScanner, type ScannedBatch } from './scanner.js'
 
@@ -342,26 +355,18 @@ export class LogSegment implements PooledFile {
     let fd = this.ctx.pool.tryAcquire(this)
     if (fd < 0) fd = await this.ctx.pool.acquire(this)
     try {
-      const writing = writeAt(fd, records, 0, records.length, position)
-      let checkError: unknown = null
-      if (check) {
+      if (records.length <= SYNC_WRITE_MAX_BYTES) {
+        check?.()
         try {
-          check()
+          writeAtSync(fd, records, 0, records.length, position)
         } catch (e) {
-          checkError = e
+          // Leave no partial batch behind.
+          try {
+            ftruncateSync(fd, position)
+          } catch {}
+          throw e
         }
-      }
-      try {
-        await writing
-      } catch (e) {
-        // Leave no partial batch behind.
-        await ftruncate(fd, position).catch(() => {})
-        throw e
-      }
-      if (checkError !== null) {
-        await ftruncate(fd, position)
-        throw checkError
-      }
+      } else await this.writeChecked(fd, records, position, check)
     } finally {
       this.ctx.pool.release(this, fd)
     }
@@ -376,6 +381,29 @@ export class LogSegment implements PooledFile {
     this.size = pos
     this.nextOffsetKnown = batches.length > 0 ? batches[batches.length - 1]!.lastOffset + 1 : this.nextOffsetKnown
   }
+
+  /** A thread-pool write with `check` running while it is in flight; a failed check cuts the file back. */
+  private async writeChecked(fd: number, records: Buffer, position: number, check?: () => void): Promise<void> {
+    const writing = writeAt(fd, records, 0, records.length, position)
+    let checkError: unknown = null
+    try {
+      check?.()
+    } catch (e) {
+      checkError = e
+    }
+    try {
+      await writing
+    } catch (e) {
+      // Leave no partial batch behind.
+      await ftruncate(fd, position).catch(() => {})
+      throw e
+    }
+    if (checkError !== null) {
+      await ftruncate(fd, position)
+      throw checkError
+    }
+  }
+
 
   /** Index bookkeeping for one batch at `pos` (Kafka's rule: an entry once more than index.interval.bytes went by). */
   private indexBatch(pos: number, size: number, lastOffset: number, maxTimestamp: number, interval: number): void {
@@ -404,7 +432,7 @@ export class LogSegment implements PooledFile {
       const cfg = this.ctx.config()
       const want = Math.min(end - startPos, Math.max(maxBytes, 0) + cfg.indexIntervalBytes + 2 * BATCH_HEADER_SIZE)
       const chunk = Buffer.allocUnsafe(want)
-      const got = await readFully(fd, chunk, 0, want, startPos)
+      const got = await readAtMostSync(fd, chunk, want, startPos)
       const small = Buffer.allocUnsafe(BATCH_HEADER_SIZE)
       // Header of the batch at absolute position abs: [size, baseOffset, lastOffset] or null.
       const hdr = async (abs: number): Promise<[number, number, number] | null> => {
@@ -412,7 +440,7 @@ export class LogSegment implements PooledFile {
         let b = chunk
         let rel = abs - startPos
         if (rel + BATCH_HEADER_SIZE > got) {
-          if ((await readFully(fd, small, 0, BATCH_HEADER_SIZE, abs)) < BATCH_HEADER_SIZE) return null
+          if (readFullySync(fd, small, 0, BATCH_HEADER_SIZE, abs) < BATCH_HEADER_SIZE) return null
           b = small
           rel = 0
         }
@@ -453,7 +481,7 @@ export class LogSegment implements PooledFile {
       if (rel + total <= got) records = chunk.subarray(rel, rel + total)
       else {
         records = Buffer.allocUnsafe(total)
-        const n = await readFully(fd, records, 0, total, startAbs)
+        const n = await readAtMostSync(fd, records, total, startAbs)
         if (n < total) return null
       }
       return { records, firstOffset, nextOffset }
