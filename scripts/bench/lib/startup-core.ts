@@ -1,6 +1,7 @@
 // Start-up time: from spawning a broker process to its first ApiVersions answer, for
-// `npx tsx src/main.ts`, for the compiled JavaScript (tsc into a temp dir), and for startBroker()
-// in a fresh process (import time reported apart); plus idle RSS after start.
+// `npx tsx src/main.ts`, for the compiled JavaScript (the production esbuild bundle of
+// scripts/build.ts, built into a temp dir; tsc's file-per-module output as a second row), and for
+// startBroker() in a fresh process (import time reported apart); plus idle RSS after start.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -193,6 +194,41 @@ export function compileBroker(log: (line: string) => void = () => {}): CompileRe
   return { outDir, mainJs, inprocJs: null, tool: 'esbuild', ms: performance.now() - t1 }
 }
 
+export interface BundleResult {
+  outDir: string
+  /** The command line, as `npm run build` makes dist/main.js. */
+  mainJs: string
+  /** The in-process probe, bundled with the broker imported from the library bundle (millrace.js). */
+  inprocJs: string
+  ms: number
+}
+
+/** The production build (scripts/build.ts) into a temp dir, which links node_modules for the external packages. */
+export async function bundleBroker(): Promise<BundleResult> {
+  const base = mkdtempSync(join(tmpdir(), 'millrace-bundle-'))
+  writeFileSync(join(base, 'package.json'), JSON.stringify({ type: 'module' }))
+  symlinkSync(join(ROOT, 'node_modules'), join(base, 'node_modules'))
+  const outDir = join(base, 'dist')
+  const { BUNDLE_OPTIONS, buildDist } = await import('../../build.js')
+  const { build } = await import('esbuild')
+  const t0 = performance.now()
+  const [mainJs] = await buildDist(outDir)
+  const ms = performance.now() - t0
+  const inprocJs = join(outDir, 'startup-inproc.js')
+  await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [fileURLToPath(new URL('./startup-inproc.ts', import.meta.url))],
+    outfile: inprocJs,
+    plugins: [
+      {
+        name: 'broker-from-library-bundle',
+        setup: b => b.onResolve({ filter: /\/src\/broker\/index\.js$/ }, () => ({ path: './millrace.js', external: true })),
+      },
+    ],
+  })
+  return { outDir, mainJs: mainJs!, inprocJs, ms }
+}
+
 export interface InProcessSample {
   importMs: number
   startToFirstAnswerMs: number
@@ -201,15 +237,23 @@ export interface InProcessSample {
 }
 
 export interface StartupResult {
+  /** The production bundle (esbuild, scripts/build.ts). */
   compile: { tool: string; ms: number; note?: string }
+  /** tsc's file-per-module output. */
+  compileTsc: { tool: string; ms: number; note?: string }
   nodeBaselineMs: number
   npxTsx: StartupSample
   tsxDirect: StartupSample
+  /** node main.js of the production bundle (what `npm run build` makes). */
   compiled: StartupSample
+  /** node out/src/main.js of the tsc output (one module per source file). */
+  compiledTsc: StartupSample
   /** startBroker() in a fresh process run under tsx (how tests embed it). */
   inProcess: InProcessSample
-  /** The same probe compiled to JavaScript (no tsx in the process), when tsc emitted it. */
-  inProcessCompiled: InProcessSample | null
+  /** The same probe importing the library bundle (no tsx in the process). */
+  inProcessCompiled: InProcessSample
+  /** The probe compiled by tsc, when tsc emitted it. */
+  inProcessTsc: InProcessSample | null
   repeats: number
 }
 
@@ -230,18 +274,21 @@ export async function runStartup(opts: { repeats: number; idleMs: number; profil
     baseline.push(performance.now() - t)
   }
   log(`node -e 0 (process start and exit, for scale): median ${median(baseline).toFixed(0)} ms`)
+  const bundle = await bundleBroker()
+  log(`bundled src/ with esbuild (scripts/build.ts) in ${(bundle.ms / 1000).toFixed(1)} s → ${bundle.outDir}`)
   const compile = compileBroker(log)
   log(`compiled src/ with ${compile.tool} in ${(compile.ms / 1000).toFixed(1)} s${compile.note ? ` (${compile.note})` : ''} → ${compile.outDir}`)
   try {
     const npxTsx = await med('npx tsx src/main.ts', () => timeSpawn('npx', (p, d) => ['tsx', 'src/main.ts', ...overrides(p, d)], opts.idleMs))
     const tsxLoader = import.meta.resolve('tsx')
     const tsxDirect = await med('node --import tsx src/main.ts', () => timeSpawn(process.execPath, (p, d) => ['--import', tsxLoader, 'src/main.ts', ...overrides(p, d)], opts.idleMs))
-    const compiled = await med(`node ${compile.mainJs.replace(tmpdir(), '$TMP')}`, () => timeSpawn(process.execPath, (p, d) => [compile.mainJs, ...overrides(p, d)], opts.idleMs))
+    const compiled = await med(`node ${bundle.mainJs.replace(tmpdir(), '$TMP')} (esbuild bundle)`, () => timeSpawn(process.execPath, (p, d) => [bundle.mainJs, ...overrides(p, d)], opts.idleMs))
+    const compiledTsc = await med(`node ${compile.mainJs.replace(tmpdir(), '$TMP')} (${compile.tool}, a module per file)`, () => timeSpawn(process.execPath, (p, d) => [compile.mainJs, ...overrides(p, d)], opts.idleMs))
     if (opts.profileDir) {
       // One more start of the compiled form under --cpu-prof (written when SIGTERM makes it exit).
       mkdirSync(opts.profileDir, { recursive: true })
       const before = new Set(readdirSync(opts.profileDir))
-      const s = await timeSpawn(process.execPath, (p, d) => ['--cpu-prof', '--cpu-prof-dir', opts.profileDir!, '--cpu-prof-interval', '100', compile.mainJs, ...overrides(p, d)], 200)
+      const s = await timeSpawn(process.execPath, (p, d) => ['--cpu-prof', '--cpu-prof-dir', opts.profileDir!, '--cpu-prof-interval', '100', bundle.mainJs, ...overrides(p, d)], 200)
       await sleep(500)
       const prof = readdirSync(opts.profileDir).filter(f => !before.has(f) && f.endsWith('.cpuprofile'))
       log(`profiled start (${s.firstAnswerMs.toFixed(0)} ms with the profiler on): ${prof.map(f => join(opts.profileDir!, f)).join(', ') || 'no profile written'}`)
@@ -271,9 +318,23 @@ export async function runStartup(opts: { repeats: number; idleMs: number; profil
       return s
     }
     const inProcess = inprocRuns('under tsx', ['--import', tsxLoader, fileURLToPath(new URL('./startup-inproc.ts', import.meta.url))])
-    const inProcessCompiled = compile.inprocJs ? inprocRuns('compiled', [compile.inprocJs]) : null
-    return { compile: { tool: compile.tool, ms: compile.ms, note: compile.note }, nodeBaselineMs: median(baseline), npxTsx, tsxDirect, compiled, inProcess, inProcessCompiled, repeats: opts.repeats }
+    const inProcessCompiled = inprocRuns('bundled', [bundle.inprocJs])
+    const inProcessTsc = compile.inprocJs ? inprocRuns(`compiled by ${compile.tool}`, [compile.inprocJs]) : null
+    return {
+      compile: { tool: 'esbuild bundle', ms: bundle.ms },
+      compileTsc: { tool: compile.tool, ms: compile.ms, note: compile.note },
+      nodeBaselineMs: median(baseline),
+      npxTsx,
+      tsxDirect,
+      compiled,
+      compiledTsc,
+      inProcess,
+      inProcessCompiled,
+      inProcessTsc,
+      repeats: opts.repeats,
+    }
   } finally {
     rmSync(resolve(compile.outDir, '..'), { recursive: true, force: true })
+    rmSync(resolve(bundle.outDir, '..'), { recursive: true, force: true })
   }
 }
