@@ -18,6 +18,7 @@ export class Connection {
   private readonly queue: Buffer[] = []
   private processing = false
   private closed = false
+  private corked = false
   /** Resolves when the request being handled (if any) is finished. */
   private idle: Promise<void> = Promise.resolve()
 
@@ -62,9 +63,7 @@ export class Connection {
         const result = await dispatchRequest(frame, this.info, this.handlers, this.log)
         if (this.closed) return
         if (result.kind === 'respond') {
-          this.socket.cork()
-          for (const chunk of result.frame) this.socket.write(chunk)
-          this.socket.uncork()
+          this.write(result.frame)
         } else if (result.kind === 'close') {
           this.close(result.reason)
           return
@@ -74,6 +73,23 @@ export class Connection {
     } finally {
       this.processing = false
     }
+  }
+
+  /**
+   * Responses finished in the same turn of the event loop leave in one vectored write: a client
+   * pipelining requests gets several answers per system call. The socket is uncorked on the next
+   * turn, so no response waits behind a slow request.
+   */
+  private write(frame: Buffer[]): void {
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      setImmediate(() => {
+        this.corked = false
+        this.socket.uncork()
+      })
+    }
+    for (const chunk of frame) this.socket.write(chunk)
   }
 
   /** Closes after logging why (a bad frame or request: the client gets Kafka's answer, a closed socket). */
