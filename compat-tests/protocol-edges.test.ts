@@ -116,6 +116,10 @@ t.test('fetch by topic id (v13+)', async t => {
   const meta = await c.send(ApiKey.Metadata, 12, { topics: [{ topicId: ZERO_UUID, name: 'edges' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   const topicId = meta.topics[0].topicId!
   t.not(topicId, ZERO_UUID)
+  const byIdV12 = await c.send(ApiKey.Metadata, 12, { topics: [{ topicId, name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  t.same([byIdV12.topics[0].errorCode, byIdV12.topics[0].name], [0, 'edges'], 'v12 looks topics up by id')
+  const byIdV11 = await c.send(ApiKey.Metadata, 11, { topics: [{ topicId, name: 'edges' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  t.equal(byIdV11.topics[0].errorCode, ErrorCode.INVALID_REQUEST, 'before v12 an id in the request is refused')
   const body = fetchBody('edges', 0, 0)
   const res = await c.send(ApiKey.Fetch, 13, { ...body, topics: [{ topicId, partitions: body.topics[0].partitions }] })
   t.equal(res.responses[0].topicId, topicId)

@@ -40,7 +40,8 @@ export function metadataHandler(d: MetadataDeps) {
 
       const includeTopicOps = v >= 8 && req.includeTopicAuthorizedOperations === true
       const topics: MetadataResponse.MetadataResponseTopic[] = wanted.map(w => {
-        const t = w.id ? d.image.topicsById.get(w.id) : w.name === null ? undefined : d.image.topicsByName.get(w.name)
+        // Topic ids in requests are valid from v12; before that a non-zero id is refused below.
+        const t = w.id ? (v >= 12 ? d.image.topicsById.get(w.id) : undefined) : w.name === null ? undefined : d.image.topicsByName.get(w.name)
         const base = {
           // Names are nullable in responses from v12, where topics may be asked for by id.
           name: v >= 12 ? w.name : (w.name ?? ''),
