@@ -7,7 +7,7 @@ import kafkajs, { type Admin, type Consumer, type EachMessagePayload, type Kafka
 import { kafkaClient, startTempBroker, type TempBroker } from './helpers.js'
 import { ClientConnection } from '../src/client/index.js'
 import { ApiKey, ConsumerProtocolAssignmentSchema, ConsumerProtocolSubscriptionSchema, ErrorCode, Reader, Writer } from '../src/wire/index.js'
-import { setLogLevel, setLogSink } from '../src/util/logger.js'
+import { setLogLevel, setLogSink } from '../src/util/index.js'
 
 const { AssignerProtocol } = kafkajs
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kafkaClient, startTempBroker, type TempBroker } from './helpers.js'
-import { setLogLevel } from '../src/util/logger.js'
+import { setLogLevel } from '../src/util/index.js'
 
 const PYTHON = '/usr/bin/python3'
 const probe = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { encoding: 'utf8' })

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { ClientConnection } from '../src/client/index.js'
 import { ApiKey, ErrorCode, buildBatchSync, decodeBatchRecordsSync, splitBatches, ZERO_UUID, type FetchResponse } from '../src/wire/index.js'
-import { setLogLevel, setLogSink } from '../src/util/logger.js'
+import { setLogLevel, setLogSink } from '../src/util/index.js'
 import { startTempBroker, type TempBroker } from './helpers.js'
 
 const logLines: string[] = []

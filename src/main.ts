@@ -3,7 +3,7 @@
 
 import { ConfigError, loadBrokerConfig } from './config/index.js'
 import { startBroker } from './broker/index.js'
-import { createLogger } from './util/logger.js'
+import { createLogger } from './util/index.js'
 
 const log = createLogger('millrace')
 

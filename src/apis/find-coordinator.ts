@@ -4,7 +4,7 @@
 import { ApiKey, ErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../wire/index.js'
 import type { MetadataImage } from '../kraft/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { brokerList } from './cluster-view.js'
 import { defineHandler, type RequestContext } from './handler.js'
 

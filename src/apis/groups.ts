@@ -2,7 +2,7 @@
 
 import type { MetadataImage } from '../kraft/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import type { ApiHandler } from './handler.js'
 import { deleteGroupsHandler } from './delete-groups.js'
 import { describeGroupsHandler } from './describe-groups.js'

@@ -3,7 +3,7 @@
 
 import { ApiKey, ErrorCode, type InitProducerIdRequest, type InitProducerIdResponse } from '../wire/index.js'
 import type { ProducerIdManager } from '../txn/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { defineHandler, type RequestContext } from './handler.js'
 
 export function initProducerIdHandler(d: { producerIds: ProducerIdManager; log: Logger }) {

@@ -2,7 +2,7 @@
 
 import { ApiKey, ErrorCode, type ProduceRequest, type ProduceResponse } from '../wire/index.js'
 import type { ReplicaManager, ProduceEntry } from '../replication/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { CloseConnection, defineHandler, type RequestContext } from './handler.js'
 
 export interface ProduceDeps {

@@ -22,7 +22,7 @@ import type { LogDirDescription } from '../apis/index.js'
 import { statfs } from 'node:fs/promises'
 import { sep } from 'node:path'
 import type { ProducerIdManager } from '../txn/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { METADATA_VERSION_LEVEL } from './start-broker.js'
 
 export interface BrokerServices {

@@ -1,7 +1,7 @@
 // What every part of the group coordinator shares: the clock and its timers, the logger, the
 // current group config, and the registry of the groups this node serves.
 
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { ErrorCode, errorName } from '../wire/index.js'
 import { groupConfigOf, type GroupConfig } from './config.js'
 import type { GroupCoordinatorDeps } from './deps.js'

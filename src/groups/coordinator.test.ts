@@ -14,7 +14,7 @@ import {
   splitBatches,
   Writer,
 } from '../wire/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,

@@ -2,7 +2,7 @@
 
 import type { BrokerConfig } from '../config/index.js'
 import type { CreateTopicSpec, MetadataImage } from '../kraft/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import type { Time } from './time.js'
 
 export interface OffsetsPartitionAccess {

@@ -9,7 +9,7 @@ import {
   type GroupMetadataValue,
   type Record as BatchRecord,
 } from '../wire/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import type { OffsetsPartitionAccess } from './deps.js'
 import { ClassicGroup, MemberMetadata, tpKey, type CommittedOffset } from './group.js'
 import { decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsKey } from './records.js'

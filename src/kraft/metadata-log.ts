@@ -4,7 +4,7 @@
 
 import { buildBatchSync, decodeBatchRecordsSync, isControlBatch, splitBatches } from '../wire/index.js'
 import type { Log } from '../storage/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import type { MetadataImage } from './metadata-image.js'
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './metadata-record.js'
 import { deleteSnapshot, listSnapshots, readSnapshot, writeSnapshot } from './snapshot-file.js'

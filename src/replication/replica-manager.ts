@@ -5,7 +5,7 @@
 import { ErrorCode, type Uuid } from '../wire/index.js'
 import type { LogConfig, LogManager } from '../storage/index.js'
 import type { ImageChange, MetadataImage, PartitionState } from '../kraft/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { Partition, type AppendResult } from './partition.js'
 import { Purgatory, type DelayedOperation } from './purgatory.js'
 

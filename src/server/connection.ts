@@ -2,7 +2,7 @@
 
 import type { Socket } from 'node:net'
 import type { HandlerTable } from '../apis/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { dispatchRequest, type ConnectionInfo } from './dispatch.js'
 import { FrameError, FrameReader } from './frame-reader.js'
 

@@ -12,7 +12,7 @@ import {
   peekRequestHeader,
   type ApiKeyNumber,
 } from '../wire/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 
 export interface ConnectionInfo {
   readonly connectionId: string

@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { startTempBroker } from '../testing/temp-broker.js'
 import { ClientConnection } from '../client/index.js'
 import { ApiKey, ErrorCode, encodeRequest, frameRequest } from '../wire/index.js'
-import { setLogLevel, setLogSink } from '../util/logger.js'
+import { setLogLevel, setLogSink } from '../util/index.js'
 import { FrameReader, FrameError } from './frame-reader.js'
 
 const logLines: string[] = []

@@ -2,7 +2,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net'
 import type { HandlerTable } from '../apis/index.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../util/index.js'
 import { Connection } from './connection.js'
 
 export interface ListenerSpec {

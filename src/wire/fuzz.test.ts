@@ -13,7 +13,7 @@ import type { SchemaCodec } from './codec/index.js'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, frameRequest, UnknownApiError, type ApiKeyNumber } from './protocol.js'
 import { allSchemas, fuzzFrame, randomMessage, Rng, validRequestFrame as validRequest } from './random-messages.js'
 import { ClientConnection } from '../client/index.js'
-import { setLogSink } from '../util/logger.js'
+import { setLogSink } from '../util/index.js'
 
 const IN_PROCESS_FRAMES = 12000
 const BROKER_FRAMES = 2000

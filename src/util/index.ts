@@ -1,0 +1,1 @@
+export { createLogger, setLogLevel, setLogSink, type Logger } from './logger.js'
