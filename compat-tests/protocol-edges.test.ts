@@ -120,6 +120,11 @@ t.test('fetch by topic id (v13+)', async t => {
   t.same([byIdV12.topics[0].errorCode, byIdV12.topics[0].name], [0, 'edges'], 'v12 looks topics up by id')
   const byIdV11 = await c.send(ApiKey.Metadata, 11, { topics: [{ topicId, name: 'edges' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   t.equal(byIdV11.topics[0].errorCode, ErrorCode.INVALID_REQUEST, 'before v12 an id in the request is refused')
+  for (const v of [1, 11, 12]) {
+    const all = await c.send(ApiKey.Metadata, v, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const edges = all.topics.find(tp => tp.name === 'edges')
+    t.same([edges?.errorCode, edges?.partitions.length], [0, 2], `v${v}: all topics, each answered`)
+  }
   const body = fetchBody('edges', 0, 0)
   const res = await c.send(ApiKey.Fetch, 13, { ...body, topics: [{ topicId, partitions: body.topics[0].partitions }] })
   t.equal(res.responses[0].topicId, topicId)

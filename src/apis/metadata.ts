@@ -25,7 +25,7 @@ export function metadataHandler(d: MetadataDeps) {
       const allowAutoCreate = (v < 4 || req.allowAutoTopicCreation !== false) && d.autoCreateTopicsEnable()
 
       const wanted: Array<{ name: string | null; id: Uuid | null }> = all
-        ? [...d.image.topicsByName.values()].map(t => ({ name: t.name, id: t.id }))
+        ? [...d.image.topicsByName.keys()].map(name => ({ name, id: null }))
         : (req.topics ?? []).map(t => ({ name: t.name ?? null, id: t.topicId && t.topicId !== ZERO_UUID ? t.topicId : null }))
 
       if (!all && allowAutoCreate) {
