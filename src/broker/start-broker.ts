@@ -4,7 +4,8 @@
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { createBrokerConfig, type BrokerConfig } from '../config/index.js'
-import { Controller, MetadataImage, MetadataLog, METADATA_TOPIC, ConfigResourceType } from '../kraft/index.js'
+import { Controller, MetadataImage, MetadataLog, METADATA_TOPIC } from '../kraft/index.js'
+import { brokerConfigFromImage } from '../apis/index.js'
 import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import { SocketServer, type BoundListener } from '../server/index.js'
 import { LogManager, readMetaProperties } from '../storage/index.js'
@@ -52,14 +53,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
   const nodeId = staticConfig.nodeId()
   const image = new MetadataImage()
 
-  // The broker config with the dynamic layers from the metadata image.
-  let config = staticConfig
-  const refreshConfig = (): void => {
-    config = staticConfig.withDynamicConfigs({ clusterDefault: image.brokerConfigs(''), perBroker: image.brokerConfigs(String(nodeId)) })
-  }
-  image.onChange(c => {
-    if (c.kind === 'config-changed' && c.resourceType === ConfigResourceType.BROKER) refreshConfig()
-  })
+  // The broker config with the dynamic layers from the metadata image (rebuilt when the image moves;
+  // dynamic values that do not validate are logged and the last good config stays in force).
+  const config = brokerConfigFromImage(staticConfig, image, nodeId, e => log.warn(`ignoring invalid dynamic broker configs: ${e.message}`))
 
   const clusterId = (await existingClusterId(staticConfig.logDirs())) ?? randomUuid()
   const logs = await LogManager.start({
@@ -76,21 +72,20 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     nodeId,
     logs,
     image,
-    logConfigFor: topic => topicLogConfig(image.topicConfigs(topic), config),
-    minInsyncReplicas: topic => Number(image.topicConfigs(topic).get('min.insync.replicas') ?? config.get('min.insync.replicas')),
+    logConfigFor: topic => topicLogConfig(image.topicConfigs(topic), config()),
+    minInsyncReplicas: topic => Number(image.topicConfigs(topic).get('min.insync.replicas') ?? config().get('min.insync.replicas')),
     log: log.child('replication'),
   })
 
   const metadataLog = new MetadataLog(await logs.getOrCreateLog(METADATA_TOPIC, 0, metadataLogConfig(staticConfig)), image, log.child('metadata'))
   await metadataLog.replay()
-  refreshConfig()
 
   const controller = new Controller(image, {
-    defaultPartitions: () => config.get('num.partitions') as number,
-    defaultReplicationFactor: () => config.get('default.replication.factor') as number,
-    deleteTopicEnable: () => config.get('delete.topic.enable') as boolean,
+    defaultPartitions: () => config().get('num.partitions') as number,
+    defaultReplicationFactor: () => config().get('default.replication.factor') as number,
+    deleteTopicEnable: () => config().get('delete.topic.enable') as boolean,
     validateTopicConfigs: m => {
-      const v = validateTopicConfigs(m, config)
+      const v = validateTopicConfigs(m, config())
       return v.ok ? null : v.message
     },
     validateBrokerConfigs: m => {
@@ -106,7 +101,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
   })
   await controller.ensureFeatures({ 'metadata.version': METADATA_VERSION_LEVEL })
 
-  const groups = new GroupCoordinator({ nodeId, image, controller, replicas, config: () => config, log: log.child('groups') })
+  const groups = new GroupCoordinator({ nodeId, image, controller, replicas, config, log: log.child('groups') })
   const producerIds = new ProducerIdManager(() => controller.allocateProducerIds(nodeId, -1))
   const handlers = buildHandlers({
     nodeId,
@@ -117,8 +112,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     logs,
     producerIds,
     groups,
-    fetchSessions: new FetchSessionCache(config.get('max.incremental.fetch.session.cache.slots') as number),
-    config: () => config,
+    fetchSessions: new FetchSessionCache(config().get('max.incremental.fetch.session.cache.slots') as number),
+    config,
     log,
   })
 
@@ -154,7 +149,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     nodeId,
     clusterId,
     get config() {
-      return config
+      return config()
     },
     async stop() {
       if (stopped) return

@@ -44,11 +44,6 @@ class RecentBytes {
     if (lo > hi) return 0
     return this.totals[hi] - (lo > 0 ? this.totals[lo - 1] : 0)
   }
-
-  clear(): void {
-    this.ends.length = 0
-    this.totals.length = 0
-  }
 }
 
 export class Partition {
@@ -166,10 +161,5 @@ export class Partition {
       if (batchIndex !== undefined) result.recordErrors.push({ batchIndex, batchIndexErrorMessage: err.message })
     }
     return result
-  }
-
-  /** Called when the log is truncated or replaced: the byte window no longer matches. */
-  resetRecent(): void {
-    this.recent.clear()
   }
 }

@@ -122,14 +122,12 @@ export class ReplicaManager {
 
   private removePartition(topic: string, partition: number): void {
     const key = ReplicaManager.key(topic, partition)
-    const p = this.partitions.get(key)
     this.partitions.delete(key)
     this.purgatory.checkAndComplete(key)
     const pending = this.pendingCreates.get(key) ?? Promise.resolve()
     void pending
       .then(() => this.opts.logs.deleteLog(topic, partition))
       .catch(err => this.opts.log.error(`cannot delete the log of ${key}: ${(err as Error).message}`))
-    void p
   }
 
   /** Whether this node leads the partition; the error code a client should see otherwise. */
@@ -304,13 +302,11 @@ export class ReplicaManager {
     return { errorCode: ErrorCode.NONE, leaderEpoch: r.leaderEpoch, endOffset: r.endOffset }
   }
 
-  /** DeleteRecords: moves the log start offset forward (-1 means up to the high watermark). */
+  /** DeleteRecords: moves the log start offset up to `offset` (the handler has checked it against the high watermark). */
   async deleteRecordsBefore(topic: string, partition: number, offset: number): Promise<{ errorCode: number; lowWatermark: number }> {
     const p = this.leaderFor(topic, partition, -1)
     if (typeof p === 'number') return { errorCode: p, lowWatermark: -1 }
-    const target = offset === -1 ? p.highWatermark : offset
-    if (target < 0 || target > p.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1 }
-    if (target > p.logStartOffset) await p.log.deleteRecordsBefore(target)
+    if (offset > p.logStartOffset) await p.log.deleteRecordsBefore(offset)
     return { errorCode: ErrorCode.NONE, lowWatermark: p.logStartOffset }
   }
 
