@@ -328,11 +328,9 @@ export class Log {
     }
     if (slices.length === 0) return result
 
-    // 1. Offsets and timestamps. The CRCs are checked while the bytes are being written (below),
-    //    except when LogAppendTime rewrites them: then first.
+    // 1. CRCs (before anything is rewritten in place: LogAppendTime recomputes them), offsets and timestamps.
+    checkAppendCrcs(records, slices)
     const logAppendTime = assignOffsets && cfg.messageTimestampType === 'LogAppendTime'
-    const crcsCheckedFirst = logAppendTime
-    if (crcsCheckedFirst) checkAppendCrcs(records, slices)
     let next = this._logEndOffset
     if (!assignOffsets) {
       const first = slices[0]!.header.baseOffset
@@ -377,7 +375,6 @@ export class Log {
     const plan = planProducerAppend(this.producerState, records, slices, origin)
     if (plan.duplicate) {
       const dup = plan.duplicate
-      if (!crcsCheckedFirst) checkAppendCrcs(records, slices)
       result.firstOffset = firstOffsetOf(dup)
       result.lastOffset = dup.lastOffset
       result.duplicate = true
@@ -387,7 +384,7 @@ export class Log {
       return result
     }
 
-    // 3. Leader epochs, roll, write (with the CRC checks overlapping the write).
+    // 3. Leader epochs, roll, write.
     const epochsBefore = this.leaderEpochCache.latestEpoch
     for (const s of slices) {
       const e = s.header.partitionLeaderEpoch
@@ -401,7 +398,7 @@ export class Log {
     }
     const active = this.activeSegment
     try {
-      await active.append(records, infos, crcsCheckedFirst ? undefined : () => checkAppendCrcs(records, slices))
+      await active.append(records, infos)
     } catch (e) {
       if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
       if (e instanceof KafkaError) throw e

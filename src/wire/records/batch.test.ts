@@ -1,4 +1,5 @@
 // Checksums, varints, batch headers, in-place edits, split/scan/validate and legacy message sets.
+import fs from 'node:fs'
 import t from 'tap'
 import zlib from 'node:zlib'
 import snappy from 'snappy'
@@ -23,6 +24,7 @@ import {
   crc32c,
   crc32cJs,
   crc32cNative,
+  crc32cAddon,
   crcImplementation,
   decodeBatchRecordsSync,
   decodeLegacyMessageSet,
@@ -82,10 +84,13 @@ function smallBatch(extra: Partial<BuildBatchOptions> = {}, n = 3): Buffer {
 
 t.test('CRC-32C and CRC-32: vectors, cross-check, incremental', async (t) => {
   const nine = Buffer.from('123456789')
-  t.equal(crcImplementation, 'native', 'the native module loads here')
+  // `npm install` builds the addon; on an x86-64 CPU with SSE4.2 (every CI machine) it must load.
+  const addonExpected = fs.existsSync(new URL('../../../build/Release/millrace_native.node', import.meta.url)) && process.arch === 'x64'
+  t.equal(crcImplementation, addonExpected ? 'addon' : 'native', 'the fastest implementation built here is the one in use')
   t.ok(crc32cNative, 'native crc32c available')
   const impls: Array<[string, (b: Uint8Array, i?: number) => number]> = [['js', crc32cJs], ['default', crc32c]]
   if (crc32cNative) impls.push(['native', crc32cNative])
+  if (crc32cAddon) impls.push(['addon', crc32cAddon])
   for (const [name, f] of impls) {
     t.equal(f(nine), 0xe3069283, `${name} crc32c("123456789")`)
     t.equal(f(Buffer.alloc(0)), 0, `${name} crc32c of nothing`)
@@ -110,6 +115,27 @@ t.test('CRC-32C and CRC-32: vectors, cross-check, incremental', async (t) => {
       t.equal(f(buf.subarray(b), f(buf.subarray(a, b), f(buf.subarray(0, a)))), js, 'pieces give the whole')
     }
     if (crc32Native) t.equal(crc32Native(buf), crc32Js(buf), 'crc32 native == js')
+  }
+
+  // The addon joins three interleaved streams in blocks of 3 x 8 KiB and 3 x 256 bytes after
+  // aligning to 8 bytes: every length around those edges, at every alignment, from any start value.
+  if (crc32cAddon) {
+    const addon = crc32cAddon
+    const big = randomBytes(r, 3 * 8192 * 2 + 3 * 256 + 64)
+    let mismatches = 0
+    let checked = 0
+    const lengths = [0, 1, 7, 8, 9, 767, 768, 769, 775, 776, 24575, 24576, 24577, 24576 + 768, 24576 + 775, 49152, 49152 + 769]
+    for (const len of lengths) {
+      for (let off = 0; off < 9; off++) {
+        const buf = big.subarray(off, off + len)
+        const seed = Math.floor(r() * 0x100000000)
+        checked++
+        if (addon(buf, seed) !== crc32cJs(buf, seed)) mismatches++
+      }
+    }
+    t.equal(mismatches, 0, `addon == js for ${checked} lengths x alignments x start values`)
+    t.equal(addon(Buffer.alloc(1 << 20, 0x5a)), crc32cJs(Buffer.alloc(1 << 20, 0x5a)), 'addon == js on 1 MiB')
+    t.throws(() => (addon as (x: unknown) => number)('not bytes'), TypeError, 'addon refuses a non-Uint8Array')
   }
 })
 
