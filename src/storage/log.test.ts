@@ -395,6 +395,28 @@ t.test('validation: corrupt, oversized and bad batches leave the log untouched',
   await log.close()
 })
 
+t.test('a large batch (written with one writeSync) is refused whole when corrupt', async (tt) => {
+  const dir = tmp(tt)
+  const log = await open(dir, { config: { maxMessageBytes: 4 * 1024 * 1024 } })
+  const big = (): Buffer => batch({ count: 40, valueSize: 16 * 1024 })
+  await log.append(big(), 0)
+  const file = path.join(dir, 'topic-0', '00000000000000000000.log')
+  const sizeBefore = fs.statSync(file).size
+  for (const at of [70, 300_000, -1]) {
+    const bad = big()
+    bad[at < 0 ? bad.length + at : at]! ^= 0x01
+    await rejectsCode(tt, log.append(bad, 0), ErrorCode.CORRUPT_MESSAGE, `a flipped bit at ${at} is caught`)
+    tt.equal(fs.statSync(file).size, sizeBefore, 'the written bytes were cut back')
+  }
+  tt.equal(log.logEndOffset, 40, 'log end unchanged')
+  const r = await log.append(big(), 0)
+  tt.equal(r.firstOffset, 40, 'the next good batch follows straight on')
+  const read = await log.read(40, 4 * 1024 * 1024, log.logEndOffset)
+  tt.ok(verifyBatchCrc(read.records, 0), 'and reads back intact')
+  tt.equal(readBatchHeader(read.records, 0).baseOffset, 40)
+  await log.close()
+})
+
 t.test('LogAppendTime stamps the batch and recomputes the CRC', async (tt) => {
   const dir = tmp(tt)
   const clock = new ManualClock(5_000_000)

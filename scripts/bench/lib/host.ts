@@ -135,7 +135,7 @@ async function workerHost(cfg: HostConfig): Promise<Host> {
 
 async function childHost(cfg: HostConfig): Promise<Host> {
   const child: ChildProcess = fork(ENTRY.pathname, [JSON.stringify(cfg)], {
-    execArgv: ['--import', tsxLoader()],
+    execArgv: [...(process.env.BENCH_BROKER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', tsxLoader()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const ep: Endpoint = {
