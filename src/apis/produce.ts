@@ -10,6 +10,17 @@ export interface ProduceDeps {
   log: Logger
 }
 
+/** The same error for every partition of the request. */
+function refuse(req: ProduceRequest, code: number, message: string | null): ProduceResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: req.topicData.map(t => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map(p => ({ index: p.index, errorCode: code, baseOffset: -1, errorMessage: message })),
+    })),
+  }
+}
+
 export function produceHandler(d: ProduceDeps) {
   return defineHandler({
     apiKey: ApiKey.Produce,
@@ -18,20 +29,13 @@ export function produceHandler(d: ProduceDeps) {
     minVersion: 0,
     maxVersion: 11,
     async handle(req: ProduceRequest, ctx: RequestContext): Promise<ProduceResponse | null> {
-      const refuse = (code: number, message: string | null): ProduceResponse => ({
-        throttleTimeMs: 0,
-        responses: req.topicData.map(t => ({
-          name: t.name,
-          partitionResponses: t.partitionData.map(p => ({ index: p.index, errorCode: code, baseOffset: -1, errorMessage: message })),
-        })),
-      })
       if (ctx.apiVersion < 3) {
         d.log.warn(`${ctx.clientAddress}: Produce v${ctx.apiVersion} (message format v0/v1) is no longer supported`)
-        return refuse(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 are not supported: upgrade the client to one that sends record batches v2.')
+        return refuse(req, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 are not supported: upgrade the client to one that sends record batches v2.')
       }
       if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
         d.log.warn(`${ctx.clientAddress}: Produce with acks=${req.acks}`)
-        return refuse(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`)
+        return refuse(req, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, not ${req.acks}`)
       }
 
       const entries: ProduceEntry[] = []

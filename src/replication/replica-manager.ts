@@ -145,21 +145,9 @@ export class ReplicaManager {
    * (the high watermark passes them) or the timeout ends it with REQUEST_TIMED_OUT.
    */
   async appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[]): Promise<ProduceResult[]> {
-    const results = await Promise.all(
-      entries.map(async (e): Promise<ProduceResult> => {
-        const p = this.getPartition(e.topic, e.partition)
-        const base = { topic: e.topic, partition: e.partition }
-        if (!p) {
-          return { ...base, ...emptyAppend(this.leaderError(e.topic, e.partition)) }
-        }
-        if (e.records === null || e.records.length === 0) {
-          return { ...base, ...emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.') }
-        }
-        const r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic))
-        if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
-        return { ...base, ...r }
-      }),
-    )
+    // One partition per request is the common case: no Promise.all for it.
+    const results =
+      entries.length === 1 ? [await this.appendEntry(entries[0]!, requiredAcks)] : await Promise.all(entries.map(e => this.appendEntry(e, requiredAcks)))
     if (requiredAcks !== -1) return results
     const waiting = results.filter(r => r.errorCode === ErrorCode.NONE)
     if (waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)) return results
@@ -181,6 +169,21 @@ export class ReplicaManager {
       }
       this.purgatory.watch(op, waiting.map(r => ReplicaManager.key(r.topic, r.partition)), timeoutMs)
     })
+  }
+
+  private async appendEntry(e: ProduceEntry, requiredAcks: number): Promise<ProduceResult> {
+    const p = this.getPartition(e.topic, e.partition)
+    let r: AppendResult
+    if (!p) r = emptyAppend(this.leaderError(e.topic, e.partition))
+    else if (e.records === null || e.records.length === 0) r = emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.')
+    else {
+      r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic))
+      if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
+    }
+    const result = r as ProduceResult
+    result.topic = e.topic
+    result.partition = e.partition
+    return result
   }
 
   /** Reads for a Fetch: answers at once if min.bytes are there, else when they arrive or max.wait.ms passes. */
