@@ -180,6 +180,7 @@ export class ReplicaManager {
       r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic))
       if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
     }
+    // r is a fresh object (emptyAppend, Partition.appendAsLeader): completed in place, not copied.
     const result = r as ProduceResult
     result.topic = e.topic
     result.partition = e.partition
