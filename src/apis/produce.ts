@@ -40,7 +40,8 @@ export function produceHandler(d: ProduceDeps) {
 
       const entries: ProduceEntry[] = []
       for (const t of req.topicData) for (const p of t.partitionData) entries.push({ topic: t.name, partition: p.index, records: p.records })
-      const results = await d.replicas.appendRecords(req.acks, req.timeoutMs, entries)
+      // Written at the end of the turn with the other requests' batches: the connection holds this answer until then.
+      const results = await d.replicas.appendRecords(req.acks, req.timeoutMs, entries, true)
 
       for (const r of results) {
         if (r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) {

@@ -124,8 +124,11 @@ export class Partition {
     return false
   }
 
-  /** Appends a client's records as leader; errors come back as codes, never as exceptions. */
-  async appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number): Promise<AppendResult> {
+  /**
+   * Appends a client's records as leader; errors come back as codes, never as exceptions.
+   * `deferWrite`: see Log's AppendOptions (the caller answers through a broker connection).
+   */
+  async appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number, deferWrite = false): Promise<AppendResult> {
     const result: AppendResult = {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -145,7 +148,7 @@ export class Partition {
       return result
     }
     try {
-      const info = await this.log.appendAsLeader(records, this.leaderEpoch)
+      const info = await this.log.appendAsLeader(records, this.leaderEpoch, { deferWrite })
       result.baseOffset = info.firstOffset
       result.lastOffset = info.lastOffset
       result.logAppendTime = info.logAppendTime

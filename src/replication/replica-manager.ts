@@ -143,11 +143,16 @@ export class ReplicaManager {
   /**
    * Appends to each partition; with acks=-1 the result waits until the ISR has the records
    * (the high watermark passes them) or the timeout ends it with REQUEST_TIMED_OUT.
+   * `deferWrite`: the bytes reach the file at the end of the event loop's turn, with the rest of
+   * the turn's appends (Log's AppendOptions): for a caller whose answer leaves through a broker
+   * connection, which holds it until then.
    */
-  async appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[]): Promise<ProduceResult[]> {
+  async appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[], deferWrite = false): Promise<ProduceResult[]> {
     // One partition per request is the common case: no Promise.all for it.
     const results =
-      entries.length === 1 ? [await this.appendEntry(entries[0]!, requiredAcks)] : await Promise.all(entries.map(e => this.appendEntry(e, requiredAcks)))
+      entries.length === 1
+        ? [await this.appendEntry(entries[0]!, requiredAcks, deferWrite)]
+        : await Promise.all(entries.map(e => this.appendEntry(e, requiredAcks, deferWrite)))
     if (requiredAcks !== -1) return results
     const waiting = results.filter(r => r.errorCode === ErrorCode.NONE)
     if (waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)) return results
@@ -171,13 +176,13 @@ export class ReplicaManager {
     })
   }
 
-  private async appendEntry(e: ProduceEntry, requiredAcks: number): Promise<ProduceResult> {
+  private async appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): Promise<ProduceResult> {
     const p = this.getPartition(e.topic, e.partition)
     let r: AppendResult
     if (!p) r = emptyAppend(this.leaderError(e.topic, e.partition))
     else if (e.records === null || e.records.length === 0) r = emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.')
     else {
-      r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic))
+      r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic), deferWrite)
       if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
     }
     // r is a fresh object (emptyAppend, Partition.appendAsLeader): completed in place, not copied.

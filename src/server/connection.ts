@@ -2,7 +2,7 @@
 
 import type { Socket } from 'node:net'
 import type { HandlerTable } from '../apis/index.js'
-import type { Logger } from '../util/index.js'
+import { releaseAtTurnEnd, type HeldResponses, type Logger } from '../util/index.js'
 import { dispatchRequest, type ConnectionInfo } from './dispatch.js'
 import { FrameError, FrameReader } from './frame-reader.js'
 
@@ -13,7 +13,7 @@ const MAX_QUEUED_REQUESTS = 64
  * Requests on one connection are handled one after another, as Kafka does: responses go out in
  * request order and a producer's pipelined batches reach the log in the order they were sent.
  */
-export class Connection {
+export class Connection implements HeldResponses {
   private readonly frames: FrameReader
   private readonly queue: Buffer[] = []
   private processing = false
@@ -76,20 +76,27 @@ export class Connection {
   }
 
   /**
-   * Responses finished in the same turn of the event loop leave in one vectored write: a client
-   * pipelining requests gets several answers per system call. The socket is uncorked on the next
-   * turn, so no response waits behind a slow request.
+   * Responses finished in the same turn of the event loop leave in one vectored write at its end,
+   * after the log writes of that turn (util/turn-end.ts): a client pipelining requests gets several
+   * answers per system call, and no acknowledgement leaves before the bytes it acknowledges.
    */
   private write(frame: Buffer[]): void {
     if (!this.corked) {
       this.corked = true
       this.socket.cork()
-      setImmediate(() => {
-        this.corked = false
-        this.socket.uncork()
-      })
+      releaseAtTurnEnd(this)
     }
     for (const chunk of frame) this.socket.write(chunk)
+  }
+
+  release(): void {
+    this.corked = false
+    this.socket.uncork()
+  }
+
+  drop(reason: string): void {
+    this.corked = false
+    this.close(reason)
   }
 
   /** Closes after logging why (a bad frame or request: the client gets Kafka's answer, a closed socket). */

@@ -226,7 +226,7 @@ export class LogCleaner {
       let outInfos: AppendBatchInfo[] = []
       const flushOut = async (): Promise<void> => {
         if (outLen === 0) return
-        await cleaned.append(out.subarray(0, outLen), outInfos)
+        await cleaned.append(out.subarray(0, outLen), outInfos, false)
         stats.bytesWritten += outLen
         outLen = 0
         outInfos = []
@@ -234,7 +234,7 @@ export class LogCleaner {
       const emit = async (bytes: Buffer, lastOffset: number, maxTimestamp: number): Promise<void> => {
         if (bytes.length > OUT_BUFFER_SIZE) {
           await flushOut()
-          await cleaned.append(bytes, [{ size: bytes.length, lastOffset, maxTimestamp }])
+          await cleaned.append(bytes, [{ size: bytes.length, lastOffset, maxTimestamp }], false)
           stats.bytesWritten += bytes.length
           return
         }

@@ -70,6 +70,26 @@ export class FilePool {
     return e.fd
   }
 
+  /**
+   * acquire() on the calling thread: opens the file synchronously when its descriptor was closed
+   * (rare: more segments in use than maxOpen). For writes that must happen before this turn ends.
+   */
+  acquireSync(owner: PooledFile): number {
+    const leased = this.tryAcquire(owner)
+    if (leased >= 0) return leased
+    const fd = fs.openSync(owner.filePath(), fs.constants.O_RDWR)
+    this.opens++
+    const old = this.entries.get(owner)
+    if (old) {
+      // Still leased (a forget() is waiting for it): it closes on its release.
+      this.entries.delete(owner)
+      this.doomedEntries.add(old)
+    }
+    this.entries.set(owner, { owner, fd, refs: 1, doomed: false })
+    this.evictIdle()
+    return fd
+  }
+
   /** Leases the descriptor of `owner`'s file (opened read-write), opening it if needed. Call release() after. */
   async acquire(owner: PooledFile): Promise<number> {
     let e = this.entries.get(owner)

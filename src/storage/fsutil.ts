@@ -45,6 +45,18 @@ export function writeAtSync(fd: number, buf: Buffer, offset: number, length: num
   }
 }
 
+/** Writes every buffer, in order, from `position` on the calling thread: one writev (more only on a short write). */
+export function writevAtSync(fd: number, bufs: Buffer[], position: number): void {
+  if (bufs.length === 1) return writeAtSync(fd, bufs[0]!, 0, bufs[0]!.length, position)
+  let total = 0
+  for (const b of bufs) total += b.length
+  const done = fs.writevSync(fd, bufs, position)
+  if (done < total) {
+    const rest = Buffer.concat(bufs, total)
+    writeAtSync(fd, rest, done, total - done, position + done)
+  }
+}
+
 /** readFully on the calling thread, for small reads that the page cache most likely holds. */
 export function readFullySync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
   let done = 0

@@ -56,6 +56,12 @@ export interface LogOpenOptions {
 export interface AppendOptions {
   /** Who is appending: 'client' (full producer checks, default), 'coordinator' (epoch checks only). */
   origin?: Exclude<AppendOrigin, 'replication'>
+  /**
+   * Write the batches at the end of the event loop's turn, with everything else appended in it,
+   * instead of before the append resolves. Only for callers whose acknowledgement leaves through
+   * util/turn-end's releaseAtTurnEnd (the broker's connections), so that it follows the write.
+   */
+  deferWrite?: boolean
 }
 
 export interface AppendResult {
@@ -106,6 +112,8 @@ export class Log {
   private unflushedMessages = 0
   private lastFlushTime: number
   private closed = false
+  /** A failed write took the log offline: every later call fails with KAFKA_STORAGE_ERROR. */
+  private failure: Error | null = null
   private readonly deleter: SegmentDeleter
   /** Highest delete horizon the cleaner stamped (KIP-534), -1 if none. */
   latestDeleteHorizon = -1
@@ -124,7 +132,16 @@ export class Log {
     this.pool = opts.pool ?? new FilePool(64)
     this.hooks = opts.hooks ?? {}
     this.lastFlushTime = this.clock.now()
-    this.ctx = { pool: this.pool, logger: this.logger, clock: this.clock, config: () => this.config, name: this.name }
+    this.ctx = {
+      pool: this.pool,
+      logger: this.logger,
+      clock: this.clock,
+      config: () => this.config,
+      name: this.name,
+      onWriteFailure: (e) => {
+        this.failure ??= e
+      },
+    }
     this.deleter = new SegmentDeleter(this.dir, this.logger, this.name, () => this.config.fileDeleteDelayMs)
     this.producerState = new ProducerStateManager(
       this.dir,
@@ -273,6 +290,7 @@ export class Log {
 
   private checkOpen(): void {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.name} is closed`)
+    if (this.failure) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.name} is offline after a failed write: ${this.failure.message}`)
   }
 
   /**
@@ -283,7 +301,7 @@ export class Log {
    * Errors are KafkaErrors with Kafka's codes; on error nothing is written.
    */
   append(records: Buffer, leaderEpoch: number, opts: AppendOptions = {}): Promise<AppendResult> {
-    return this.validateAndQueue(records, opts.origin ?? 'client', leaderEpoch, true)
+    return this.validateAndQueue(records, opts.origin ?? 'client', leaderEpoch, true, opts.deferWrite === true)
   }
 
   /** Alias of append (the replication layer's name). */
@@ -293,11 +311,11 @@ export class Log {
 
   /** Appends batches fetched from the leader, keeping their offsets and epochs. */
   appendAsFollower(records: Buffer): Promise<AppendResult> {
-    return this.validateAndQueue(records, 'replication', -1, false)
+    return this.validateAndQueue(records, 'replication', -1, false, false)
   }
 
   /** Checks the batch headers at once (a bad request never waits for the queue), then appends in turn. */
-  private validateAndQueue(records: Buffer, origin: AppendOrigin, leaderEpoch: number, assignOffsets: boolean): Promise<AppendResult> {
+  private validateAndQueue(records: Buffer, origin: AppendOrigin, leaderEpoch: number, assignOffsets: boolean, deferWrite: boolean): Promise<AppendResult> {
     let v: ValidatedAppend
     try {
       this.checkOpen()
@@ -305,10 +323,10 @@ export class Log {
     } catch (e) {
       return Promise.reject(e)
     }
-    return this.enqueue(() => this.doAppend(records, v, leaderEpoch, origin, assignOffsets))
+    return this.enqueue(() => this.doAppend(records, v, leaderEpoch, origin, assignOffsets, deferWrite))
   }
 
-  private async doAppend(records: Buffer, v: ValidatedAppend, leaderEpoch: number, origin: AppendOrigin, assignOffsets: boolean): Promise<AppendResult> {
+  private async doAppend(records: Buffer, v: ValidatedAppend, leaderEpoch: number, origin: AppendOrigin, assignOffsets: boolean, deferWrite: boolean): Promise<AppendResult> {
     this.checkOpen()
     const cfg = this.config
     const now = this.clock.now()
@@ -398,7 +416,8 @@ export class Log {
     }
     const active = this.activeSegment
     try {
-      await active.append(records, infos)
+      const large = active.append(records, infos, deferWrite)
+      if (large) await large
     } catch (e) {
       if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
       if (e instanceof KafkaError) throw e

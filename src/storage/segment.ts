@@ -8,8 +8,10 @@ import path from 'node:path'
 import { BATCH_HEADER_SIZE, BatchField, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
 import type { Clock, LogConfig, Logger } from './config.js'
 import type { FilePool, PooledFile } from './file-pool.js'
-import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt, writeAtSync, readFullySync } from './fsutil.js'
+import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt, writevAtSync, readFullySync } from './fsutil.js'
 import { ftruncateSync } from 'node:fs'
+import { KafkaError, ErrorCode } from '../wire/index.js'
+import { writeAtTurnEnd, type StagedWriter } from '../util/index.js'
 
 /**
  * Appends up to this size are written on the event loop: a copy into the page cache (~250 us per
@@ -57,6 +59,8 @@ export interface SegmentContext {
   config(): LogConfig
   /** "topic-partition", for log lines. */
   name: string
+  /** Told once when a write fails: the log goes offline (Kafka's log directory failure). */
+  onWriteFailure(e: Error): void
 }
 
 /** Per-batch facts the log passes to append. */
@@ -119,7 +123,7 @@ export interface RecoveryResult {
   reason?: string
 }
 
-export class LogSegment implements PooledFile {
+export class LogSegment implements PooledFile, StagedWriter {
   offsetIndex: OffsetIndex | null = null
   timeIndex: TimeIndex | null = null
   /** Bytes of good data (-1 until known for a lazily opened segment). */
@@ -142,6 +146,11 @@ export class LogSegment implements PooledFile {
   private txnEntries: AbortedTxn[] | null = null
   private suffix: string
   private loading: Promise<void> | null = null
+  /** Appended batches not yet in the file (see append); `size` counts them. */
+  private staged: Buffer[] = []
+  private stagedBytes = 0
+  /** The failed write that took this segment (and its log) offline. */
+  private writeError: Error | null = null
 
   private constructor(
     private readonly ctx: SegmentContext,
@@ -291,11 +300,13 @@ export class LogSegment implements PooledFile {
 
   /** Runs fn with the file descriptor leased from the pool (the segment must be loaded or loading). */
   private async withLoadedFd<T>(fn: (fd: number) => Promise<T>): Promise<T> {
+    this.settle()
     return this.ctx.pool.withFd(this, fn)
   }
 
   /** Loads the segment and runs fn with its descriptor leased. */
   async withFd<T>(fn: (fd: number) => Promise<T>): Promise<T> {
+    this.settle()
     const fd = await this.ctx.pool.acquire(this)
     try {
       await this.load()
@@ -347,26 +358,49 @@ export class LogSegment implements PooledFile {
   }
 
   /**
-   * Appends `records` (batches already validated and numbered) at the end of the
-   * file with one positional write, then updates the indexes. A failed write cuts
-   * the file back to its previous size (nothing becomes visible).
+   * Appends `records` (batches already validated and numbered) at the end of the segment and
+   * updates the indexes.
+   *
+   * With `deferWrite` the bytes are staged and written at the end of the event loop's turn, with
+   * one writev for everything appended in that turn (util/turn-end.ts): whoever acknowledges the
+   * append must let the acknowledgement out through releaseAtTurnEnd, as the broker's connections
+   * do. Without it they are in the file when this returns. Anything that reads or changes the file
+   * writes what is staged first. A failed write takes the segment and its log offline (Kafka's log
+   * directory failure): the staged batches may already be acknowledged in memory, so nothing short
+   * of recovery at the next start can make the log consistent again.
+   *
+   * A staged `records` buffer is written later as it is then: the caller must not reuse it.
+   * Returns a promise only for appends above SYNC_WRITE_MAX_BYTES, which go to the thread pool.
    */
-  async append(records: Buffer, batches: readonly AppendBatchInfo[]): Promise<void> {
+  append(records: Buffer, batches: readonly AppendBatchInfo[], deferWrite: boolean): Promise<void> | undefined {
+    if (this.writeError) throw this.offlineError()
+    if (records.length > SYNC_WRITE_MAX_BYTES) return this.appendLarge(records, batches)
+    if (deferWrite && this.stagedBytes === 0) writeAtTurnEnd(this)
     const position = this.size
-    let fd = this.ctx.pool.tryAcquire(this)
-    if (fd < 0) fd = await this.ctx.pool.acquire(this)
+    this.staged.push(records)
+    this.stagedBytes += records.length
+    this.recordAppend(position, batches)
+    if (!deferWrite) this.settle()
+    return undefined
+  }
+
+  private async appendLarge(records: Buffer, batches: readonly AppendBatchInfo[]): Promise<void> {
+    this.settle()
+    const position = this.size
+    const fd = await this.ctx.pool.acquire(this)
     try {
-      if (records.length <= SYNC_WRITE_MAX_BYTES) writeAtSync(fd, records, 0, records.length, position)
-      else await writeAt(fd, records, 0, records.length, position)
+      await writeAt(fd, records, 0, records.length, position)
     } catch (e) {
-      // Leave no partial batch behind.
-      try {
-        ftruncateSync(fd, position)
-      } catch {}
-      throw e
+      this.fail(e as Error, fd, position)
+      throw this.offlineError()
     } finally {
       this.ctx.pool.release(this, fd)
     }
+    this.recordAppend(position, batches)
+  }
+
+  /** Size and index bookkeeping for batches now at `position`. */
+  private recordAppend(position: number, batches: readonly AppendBatchInfo[]): void {
     this.unflushed = true
     const cfg = this.ctx.config()
     let pos = position
@@ -377,6 +411,46 @@ export class LogSegment implements PooledFile {
     if (this.rollingBasedTimestamp < 0 && batches.length > 0) this.rollingBasedTimestamp = batches[0]!.maxTimestamp
     this.size = pos
     this.nextOffsetKnown = batches.length > 0 ? batches[batches.length - 1]!.lastOffset + 1 : this.nextOffsetKnown
+  }
+
+  /** Writes the staged batches with one positional writev. False when the write failed. */
+  writeStaged(): boolean {
+    if (this.stagedBytes === 0) return this.writeError === null
+    const bufs = this.staged
+    const position = this.size - this.stagedBytes
+    this.staged = []
+    this.stagedBytes = 0
+    let fd = -1
+    try {
+      fd = this.ctx.pool.acquireSync(this)
+      writevAtSync(fd, bufs, position)
+      return true
+    } catch (e) {
+      this.fail(e as Error, fd, position)
+      return false
+    } finally {
+      if (fd >= 0) this.ctx.pool.release(this, fd)
+    }
+  }
+
+  /** Writes what is staged; throws KAFKA_STORAGE_ERROR if the segment is offline. */
+  private settle(): void {
+    if (!this.writeStaged()) throw this.offlineError()
+  }
+
+  private fail(e: Error, fd: number, position: number): void {
+    if (this.writeError) return
+    this.writeError = e
+    this.ctx.logger.error(`${this.name}: write at position ${position} failed, the log goes offline until the next start: ${e.message}`)
+    // Leave no partial batch behind (recovery would cut it anyway).
+    try {
+      if (fd >= 0) ftruncateSync(fd, position)
+    } catch {}
+    this.ctx.onWriteFailure(e)
+  }
+
+  private offlineError(): KafkaError {
+    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name} is offline after a failed write: ${this.writeError?.message}`)
   }
 
   /** Index bookkeeping for one batch at `pos` (Kafka's rule: an entry once more than index.interval.bytes went by). */
@@ -674,6 +748,7 @@ export class LogSegment implements PooledFile {
 
   /** fsyncs the log file (if written since) and writes pending index entries. */
   async flush(syncIndexes = false): Promise<void> {
+    this.settle()
     if (this.unflushed) {
       this.unflushed = false
       try {
@@ -703,6 +778,7 @@ export class LogSegment implements PooledFile {
   /** Renames the segment's files to carry `suffix` ('' for the live name): indexes first, the log last. */
   async changeSuffix(suffix: string): Promise<void> {
     if (suffix === this.suffix) return
+    this.settle()
     const oldLog = this.filePath()
     const oldIdx = this.indexPath()
     const oldTime = this.timeIndexPath()
@@ -718,6 +794,7 @@ export class LogSegment implements PooledFile {
 
   /** Fresh, empty in-memory indexes (recovery rebuilds them; the files are rewritten on the next persist). */
   async prepareForRecovery(): Promise<void> {
+    this.settle()
     const cfg = this.ctx.config()
     const st = await fs.promises.stat(this.filePath())
     this.size = st.size
@@ -730,6 +807,7 @@ export class LogSegment implements PooledFile {
 
   /** Deletes the files (under their current suffix) and forgets the descriptor. */
   async deleteFiles(): Promise<void> {
+    this.writeStaged()
     await this.ctx.pool.forget(this)
     await unlinkIfExists(this.filePath())
     await unlinkIfExists(this.indexPath())
@@ -739,6 +817,7 @@ export class LogSegment implements PooledFile {
 
   /** Closes the descriptor (if open). */
   async close(): Promise<void> {
+    this.writeStaged()
     await this.ctx.pool.forget(this)
   }
 

@@ -1,1 +1,2 @@
 export { createLogger, setLogLevel, setLogSink, type Logger } from './logger.js'
+export { releaseAtTurnEnd, writeAtTurnEnd, type HeldResponses, type StagedWriter } from './turn-end.js'
