@@ -3,7 +3,7 @@
 // request can be exactly the one that exercises the rule.
 import t from 'tap'
 import { ClientConnection } from '../src/client/index.js'
-import { ApiKey, ErrorCode, buildBatchSync, decodeBatchRecordsSync, splitBatches, ZERO_UUID, type FetchResponse } from '../src/wire/index.js'
+import { ApiKey, ErrorCode, buildBatchSync, decodeBatchRecordsSync, decodeResponse, encodeRequest, frameRequest, splitBatches, ZERO_UUID, type ApiKeyNumber, type FetchResponse } from '../src/wire/index.js'
 import { setLogLevel, setLogSink } from '../src/util/index.js'
 import { startTempBroker, type TempBroker } from './helpers.js'
 
@@ -76,6 +76,51 @@ t.test('a long-poll fetch is woken by a produce', async t => {
   other.close()
   t.ok(Date.now() - started < 5000, 'answered long before max.wait.ms')
   t.same(values(res), ['wake'])
+})
+
+t.test('one TCP write of requests answered at once and requests that wait: answers in order, every produce readable behind them', async t => {
+  const created = await c.send(ApiKey.CreateTopics, 5, {
+    topics: [{ name: 'pipelined', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  })
+  t.equal(created.topics[0].errorCode, 0)
+  const raw = await ClientConnection.open('localhost', broker.port)
+  t.teardown(() => raw.close())
+  const produceBody = (v: string, acks: number) => ({ transactionalId: null, acks, timeoutMs: 5000, topicData: [{ name: 'pipelined', partitionData: [{ index: 0, records: batch([v]) }] }] })
+  const requests: Array<[ApiKeyNumber, number, object]> = [
+    [ApiKey.Produce, 7, produceBody('a', 1)],
+    // Waits its whole max.wait.ms (min.bytes is out of reach): what follows queues behind it.
+    [ApiKey.Fetch, 11, fetchBody('pipelined', 0, 0, { maxWaitMs: 300, minBytes: 1 << 20 })],
+    [ApiKey.Produce, 7, produceBody('b', 1)],
+    [ApiKey.Produce, 7, produceBody('c', -1)],
+    [ApiKey.ApiVersions, 2, {}],
+    [ApiKey.Produce, 7, produceBody('d', 1)],
+    [ApiKey.Fetch, 11, fetchBody('pipelined', 0, 0)],
+  ]
+  const bytes = Buffer.concat(requests.flatMap(([k, v, body], i) => frameRequest(encodeRequest(k, v, { correlationId: 500 + i, clientId: 'pipe' }, body as never))))
+  const frames: Buffer[] = []
+  const started = Date.now()
+  await new Promise<void>(resolve => {
+    let buf = Buffer.alloc(0)
+    raw.socket.removeAllListeners('data')
+    raw.socket.on('data', chunk => {
+      buf = Buffer.concat([buf, chunk])
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        frames.push(buf.subarray(4, 4 + buf.readInt32BE(0)))
+        buf = buf.subarray(4 + buf.readInt32BE(0))
+      }
+      if (frames.length === requests.length) resolve()
+    })
+    raw.writeRaw(bytes)
+  })
+  t.ok(Date.now() - started >= 250, 'the long poll held the requests behind it')
+  const answers = frames.map((f, i) => decodeResponse(requests[i]![0], requests[i]![1], f))
+  t.same(answers.map(a => a.correlationId), requests.map((_, i) => 500 + i), 'answers in request order')
+  const offsets = [0, 2, 3, 5].map(i => (answers[i]!.body as { responses: Array<{ partitionResponses: Array<{ errorCode: number; baseOffset: number }> }> }).responses[0]!.partitionResponses[0]!)
+  t.same(offsets.map(p => [p.errorCode, p.baseOffset]), [[0, 0], [0, 1], [0, 2], [0, 3]], 'produces appended in order')
+  t.same(values(answers[1]!.body as FetchResponse), ['a'], 'the long poll saw the first produce')
+  t.same(values(answers[6]!.body as FetchResponse), ['a', 'b', 'c', 'd'], 'the last fetch reads every acknowledged produce')
 })
 
 t.test('a fetch with nothing new waits max.wait.ms and returns empty', async t => {

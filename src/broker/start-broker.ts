@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { createBrokerConfig, type BrokerConfig } from '../config/index.js'
 import { Controller, MetadataImage, MetadataLog, METADATA_TOPIC } from '../kraft/index.js'
-import { brokerConfigFromImage } from '../apis/index.js'
+import { brokerConfigFromImage, type HandlerTable } from '../apis/index.js'
 import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import { SocketServer, type BoundListener } from '../server/index.js'
 import { LogManager, readMetaProperties } from '../storage/index.js'
@@ -32,6 +32,8 @@ export interface RunningBroker {
   readonly nodeId: number
   readonly clusterId: string
   readonly config: BrokerConfig
+  /** The API handlers the listeners serve (for in-process drivers such as scripts/bench-produce-path.ts). */
+  readonly handlers: HandlerTable
   stop(): Promise<void>
 }
 
@@ -148,6 +150,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     listeners: bound,
     nodeId,
     clusterId,
+    handlers,
     get config() {
       return config()
     },

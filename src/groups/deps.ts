@@ -12,13 +12,15 @@ export interface OffsetsPartitionAccess {
   readonly log: { read(offset: number, maxBytes: number, upperBound?: number, minOneMessage?: boolean): Promise<{ records: Buffer }> }
 }
 
+type AppendOutcome = { errorCode: number; errorMessage: string | null; baseOffset: number }
+
 export interface ReplicaAccess {
   getPartition(topic: string, partition: number): OffsetsPartitionAccess | undefined
   appendRecords(
     requiredAcks: number,
     timeoutMs: number,
     entries: Array<{ topic: string; partition: number; records: Buffer | null }>,
-  ): Promise<Array<{ errorCode: number; errorMessage: string | null; baseOffset: number }>>
+  ): AppendOutcome[] | Promise<AppendOutcome[]>
   /** Resolves once every partition log the image asked for is open. */
   ready(): Promise<void>
 }

@@ -3,7 +3,7 @@
 // among the in-sync replicas, so a consumer never sees what a leader failover could take back.
 
 import { ErrorCode, KafkaError, RecordBatchError, type Uuid } from '../wire/index.js'
-import type { Log } from '../storage/index.js'
+import type { Log, AppendResult as LogAppendInfo } from '../storage/index.js'
 
 export interface AppendResult {
   errorCode: number
@@ -127,8 +127,9 @@ export class Partition {
   /**
    * Appends a client's records as leader; errors come back as codes, never as exceptions.
    * `deferWrite`: see Log's AppendOptions (the caller answers through a broker connection).
+   * Synchronous when the log can append at once (Log.appendNowOrQueued).
    */
-  async appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number, deferWrite = false): Promise<AppendResult> {
+  appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number, deferWrite = false): AppendResult | Promise<AppendResult> {
     const result: AppendResult = {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -147,22 +148,33 @@ export class Partition {
       result.errorMessage = `The size of the current ISR [${this.isr.join(', ')}] is insufficient to satisfy the min.isr requirement of ${minInsyncReplicas} for partition ${this.key}`
       return result
     }
+    let info: LogAppendInfo | Promise<LogAppendInfo>
     try {
-      const info = await this.log.appendAsLeader(records, this.leaderEpoch, { deferWrite })
-      result.baseOffset = info.firstOffset
-      result.lastOffset = info.lastOffset
-      result.logAppendTime = info.logAppendTime
-      result.logStartOffset = this.log.logStartOffset
-      if (info.appendedBytes > 0) this.recent.add(info.lastOffset + 1, info.appendedBytes)
-      this.maybeAdvanceHighWatermark()
+      info = this.log.appendNowOrQueued(records, this.leaderEpoch, { deferWrite })
     } catch (err) {
-      if (!(err instanceof RecordBatchError || err instanceof KafkaError)) throw err
-      result.errorCode = err instanceof RecordBatchError ? err.errorCode : err.code
-      result.errorMessage = err.message
-      // Produce v8+ names the batch at fault.
-      const batchIndex = (err as { batchIndex?: number }).batchIndex
-      if (batchIndex !== undefined) result.recordErrors.push({ batchIndex, batchIndexErrorMessage: err.message })
+      return refused(result, err)
     }
+    if (info instanceof Promise) return info.then(i => this.appended(result, i), err => refused(result, err))
+    return this.appended(result, info)
+  }
+
+  private appended(result: AppendResult, info: LogAppendInfo): AppendResult {
+    result.baseOffset = info.firstOffset
+    result.lastOffset = info.lastOffset
+    result.logAppendTime = info.logAppendTime
+    result.logStartOffset = this.log.logStartOffset
+    if (info.appendedBytes > 0) this.recent.add(info.lastOffset + 1, info.appendedBytes)
+    this.maybeAdvanceHighWatermark()
     return result
   }
+}
+
+/** A refused append as codes (Produce v8+ names the batch at fault); anything else is a bug and is rethrown. */
+function refused(result: AppendResult, err: unknown): AppendResult {
+  if (!(err instanceof RecordBatchError || err instanceof KafkaError)) throw err
+  result.errorCode = err instanceof RecordBatchError ? err.errorCode : err.code
+  result.errorMessage = err.message
+  const batchIndex = (err as { batchIndex?: number }).batchIndex
+  if (batchIndex !== undefined) result.recordErrors.push({ batchIndex, batchIndexErrorMessage: err.message })
+  return result
 }

@@ -145,19 +145,25 @@ export class ReplicaManager {
    * (the high watermark passes them) or the timeout ends it with REQUEST_TIMED_OUT.
    * `deferWrite`: the bytes reach the file at the end of the event loop's turn, with the rest of
    * the turn's appends (Log's AppendOptions): for a caller whose answer leaves through a broker
-   * connection, which holds it until then.
+   * connection, which holds it until then. Synchronous when every append is (the usual
+   * one-partition acks=1 request): no promise is made where none is needed.
    */
-  async appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[], deferWrite = false): Promise<ProduceResult[]> {
-    // One partition per request is the common case: no Promise.all for it.
-    const results =
-      entries.length === 1
-        ? [await this.appendEntry(entries[0]!, requiredAcks, deferWrite)]
-        : await Promise.all(entries.map(e => this.appendEntry(e, requiredAcks, deferWrite)))
+  appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[], deferWrite = false): ProduceResult[] | Promise<ProduceResult[]> {
+    if (entries.length === 1) {
+      const r = this.appendEntry(entries[0]!, requiredAcks, deferWrite)
+      if (r instanceof Promise) return r.then(one => this.awaitAcks(requiredAcks, timeoutMs, [one]))
+      return this.awaitAcks(requiredAcks, timeoutMs, [r])
+    }
+    return Promise.all(entries.map(e => this.appendEntry(e, requiredAcks, deferWrite))).then(all => this.awaitAcks(requiredAcks, timeoutMs, all))
+  }
+
+  /** acks=-1: the results once the high watermark passes every appended offset (or the timeout). */
+  private awaitAcks(requiredAcks: number, timeoutMs: number, results: ProduceResult[]): ProduceResult[] | Promise<ProduceResult[]> {
     if (requiredAcks !== -1) return results
     const waiting = results.filter(r => r.errorCode === ErrorCode.NONE)
-    if (waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)) return results
+    const done = (): boolean => waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)
+    if (done()) return results
     return new Promise(resolve => {
-      const done = (): boolean => waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)
       const op: DelayedOperation = {
         tryComplete: () => {
           if (!done()) return false
@@ -176,20 +182,18 @@ export class ReplicaManager {
     })
   }
 
-  private async appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): Promise<ProduceResult> {
+  private appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): ProduceResult | Promise<ProduceResult> {
     const p = this.getPartition(e.topic, e.partition)
-    let r: AppendResult
-    if (!p) r = emptyAppend(this.leaderError(e.topic, e.partition))
-    else if (e.records === null || e.records.length === 0) r = emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.')
-    else {
-      r = await p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic), deferWrite)
-      if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
-    }
-    // r is a fresh object (emptyAppend, Partition.appendAsLeader): completed in place, not copied.
-    const result = r as ProduceResult
-    result.topic = e.topic
-    result.partition = e.partition
-    return result
+    if (!p) return produceResult(e, emptyAppend(this.leaderError(e.topic, e.partition)))
+    if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
+    const r = p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic), deferWrite)
+    if (r instanceof Promise) return r.then(done => this.appended(e, p, done))
+    return this.appended(e, p, r)
+  }
+
+  private appended(e: ProduceEntry, p: Partition, r: AppendResult): ProduceResult {
+    if (r.errorCode === ErrorCode.NONE) this.purgatory.checkAndComplete(p.key)
+    return produceResult(e, r)
   }
 
   /** Reads for a Fetch: answers at once if min.bytes are there, else when they arrive or max.wait.ms passes. */
@@ -330,6 +334,14 @@ export class ReplicaManager {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** The partition's result with its topic and partition (completed in place: it is always a fresh object). */
+function produceResult(e: ProduceEntry, r: AppendResult): ProduceResult {
+  const result = r as ProduceResult
+  result.topic = e.topic
+  result.partition = e.partition
+  return result
+}
 
 function emptyAppend(errorCode: number, errorMessage: string | null = null): AppendResult {
   return { errorCode, errorMessage, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1, recordErrors: [] }

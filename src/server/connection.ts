@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net'
 import type { HandlerTable } from '../apis/index.js'
 import { releaseAtTurnEnd, type HeldResponses, type Logger } from '../util/index.js'
-import { dispatchRequest, type ConnectionInfo } from './dispatch.js'
+import { dispatchRequest, type ConnectionInfo, type DispatchResult } from './dispatch.js'
 import { FrameError, FrameReader } from './frame-reader.js'
 
 /** Stop reading from a client that has this many requests waiting; resume when they drain. */
@@ -52,27 +52,40 @@ export class Connection implements HeldResponses {
     if (frames.length === 0) return
     for (const f of frames) this.queue.push(f)
     if (this.queue.length >= MAX_QUEUED_REQUESTS) this.socket.pause()
-    if (!this.processing) this.idle = this.drain()
+    if (!this.processing) this.drain()
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Handles the queued requests in order: in this call while their answers are ready at once, and
+   * from the answer's callback when a request has to wait (the next one waits behind it).
+   */
+  private drain(): void {
     this.processing = true
-    try {
-      while (this.queue.length > 0 && !this.closed) {
-        const frame = this.queue.shift()!
-        const result = await dispatchRequest(frame, this.info, this.handlers, this.log)
-        if (this.closed) return
-        if (result.kind === 'respond') {
-          this.write(result.frame)
-        } else if (result.kind === 'close') {
-          this.close(result.reason)
-          return
-        }
-        if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume()
+    while (this.queue.length > 0 && !this.closed) {
+      const result = dispatchRequest(this.queue.shift()!, this.info, this.handlers, this.log)
+      if (result instanceof Promise) {
+        // dispatchRequest never rejects.
+        this.idle = result.then(r => {
+          if (this.deliver(r)) this.drain()
+          else this.processing = false
+        })
+        return
       }
-    } finally {
-      this.processing = false
+      if (!this.deliver(result)) break
     }
+    this.processing = false
+  }
+
+  /** Sends one request's outcome; false once the connection is closed. */
+  private deliver(result: DispatchResult): boolean {
+    if (this.closed) return false
+    if (result.kind === 'respond') this.write(result.frame)
+    else if (result.kind === 'close') {
+      this.close(result.reason)
+      return false
+    }
+    if (this.queue.length < MAX_QUEUED_REQUESTS / 2 && this.socket.isPaused()) this.socket.resume()
+    return true
   }
 
   /**

@@ -27,7 +27,12 @@ function apiName(apiKey: number): string {
   return API_CODECS.get(apiKey)?.name ?? `unknown(${apiKey})`
 }
 
-export async function dispatchRequest(frame: Buffer, conn: ConnectionInfo, handlers: HandlerTable, log: Logger): Promise<DispatchResult> {
+/**
+ * Handles one request frame. Synchronous when the handler answers at once (Produce with acks=1 as a
+ * rule), a promise when it waits (long polls, acks=all, I/O): no promise is made where none is
+ * needed. Never throws or rejects: every failure becomes a DispatchResult.
+ */
+export function dispatchRequest(frame: Buffer, conn: ConnectionInfo, handlers: HandlerTable, log: Logger): DispatchResult | Promise<DispatchResult> {
   let apiKey: number, apiVersion: number, correlationId: number
   try {
     ;({ apiKey, apiVersion, correlationId } = peekRequestHeader(frame))
@@ -69,12 +74,26 @@ export async function dispatchRequest(frame: Buffer, conn: ConnectionInfo, handl
   }
   let response
   try {
-    response = await handler.handle(request.body as never, ctx)
+    response = handler.handle(request.body as never, ctx)
   } catch (err) {
-    if (err instanceof CloseConnection) return { kind: 'close', reason: err.message }
-    log.error(`${apiName(apiKey)} v${apiVersion} from ${conn.clientAddress} failed: ${(err as Error).stack ?? err}`)
-    return { kind: 'close', reason: `internal error handling ${apiName(apiKey)}` }
+    return handlerFailed(err, apiKey, apiVersion, conn, log)
   }
+  if (response instanceof Promise) {
+    return response.then(
+      r => respond(r, apiKey, apiVersion, correlationId, log),
+      err => handlerFailed(err, apiKey, apiVersion, conn, log),
+    )
+  }
+  return respond(response, apiKey, apiVersion, correlationId, log)
+}
+
+function handlerFailed(err: unknown, apiKey: number, apiVersion: number, conn: ConnectionInfo, log: Logger): DispatchResult {
+  if (err instanceof CloseConnection) return { kind: 'close', reason: err.message }
+  log.error(`${apiName(apiKey)} v${apiVersion} from ${conn.clientAddress} failed: ${(err as Error).stack ?? err}`)
+  return { kind: 'close', reason: `internal error handling ${apiName(apiKey)}` }
+}
+
+function respond(response: unknown, apiKey: number, apiVersion: number, correlationId: number, log: Logger): DispatchResult {
   if (response === null) return { kind: 'none' }
   try {
     return { kind: 'respond', frame: encodeResponse(apiKey as ApiKeyNumber, apiVersion, { correlationId }, response as never) }

@@ -54,13 +54,27 @@ export function planProducerAppend(state: ProducerStateManager, records: Buffer,
 }
 
 /** Commits a plan once its batches are written (up to `nextOffset`); aborted transactions go to `active`'s transaction index. */
-export async function commitProducerAppend(
+/** Commits the plan; a promise only when an aborted transaction's index entry must be written. */
+export function commitProducerAppend(
+  state: ProducerStateManager,
+  plan: Extract<ProducerAppendPlan, { duplicate: null }>,
+  active: LogSegment,
+  nextOffset: number,
+): Promise<void> | undefined {
+  for (const info of plan.pending.values()) state.update(info)
+  if (plan.completed.length === 0) {
+    state.updateMapEndOffset(nextOffset)
+    return undefined
+  }
+  return completeTxns(state, plan, active, nextOffset)
+}
+
+async function completeTxns(
   state: ProducerStateManager,
   plan: Extract<ProducerAppendPlan, { duplicate: null }>,
   active: LogSegment,
   nextOffset: number,
 ): Promise<void> {
-  for (const info of plan.pending.values()) state.update(info)
   for (const c of plan.completed) {
     const lso = state.lastStableOffset(c)
     if (c.isAborted) {

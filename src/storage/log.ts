@@ -5,13 +5,13 @@
  */
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { ErrorCode, KafkaError, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../wire/index.js'
+import { ErrorCode, KafkaError, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, type BatchSlice } from '../wire/index.js'
 import { type Clock, type LogConfig, type Logger, consoleLogger, isDeletePolicy, makeLogConfig, systemClock } from './config.js'
 import { FilePool } from './file-pool.js'
 import { fsyncDir } from './fsutil.js'
 import { LeaderEpochCache, type EpochEndOffset } from './leader-epoch.js'
 import { collectAbortedTransactions, maxTimestampOffset, offsetForTimestamp, readLog, type ReadResult, type TimestampOffset } from './log-read.js'
-import { commitProducerAppend, planProducerAppend, rebuildProducerState } from './log-producer-state.js'
+import { commitProducerAppend, planProducerAppend, rebuildProducerState, type ProducerAppendPlan } from './log-producer-state.js'
 import { emptyLoadStats, loadSegments, openPartitionDir, type LoadStats } from './log-recovery.js'
 import { type AppendOrigin, type CompletedTxn, type ProducerCheckResult, ProducerStateManager, firstOffsetOf } from './producer-state.js'
 import { CLEANED_SUFFIX, LogSegment, SWAP_SUFFIX, type AbortedTxn, type AppendBatchInfo, type SegmentContext } from './segment.js'
@@ -85,6 +85,22 @@ export interface AppendResult {
 
 const INT32_MAX = 0x7fffffff
 
+/** A record set numbered and checked, on its way to the segment (Log.doAppend's steps 3-5). */
+interface PreparedAppend {
+  records: Buffer
+  slices: BatchSlice[]
+  infos: AppendBatchInfo[]
+  result: AppendResult
+  plan: Extract<ProducerAppendPlan, { duplicate: null }>
+  /** The log end offset after the append. */
+  next: number
+  now: number
+  logAppendTime: boolean
+  recordCount: number
+  assignOffsets: boolean
+  deferWrite: boolean
+}
+
 export class Log {
   readonly dir: string
   readonly topic: string
@@ -108,6 +124,8 @@ export class Log {
   leaderEpochCache!: LeaderEpochCache
   readonly producerState: ProducerStateManager
   private queue: Promise<unknown> = Promise.resolve()
+  /** Operations in the queue (waiting or running): an append may run at once only when none are. */
+  private queued = 0
   private flushChain: Promise<void> = Promise.resolve()
   private unflushedMessages = 0
   private lastFlushTime: number
@@ -283,9 +301,20 @@ export class Log {
   // Append
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.queued++
     const p = this.queue.then(fn)
-    this.queue = p.catch(() => {})
+    this.queue = p.then(this.dequeued, this.dequeued)
     return p
+  }
+
+  /** Counts an operation that started at once (nothing was queued) but must finish asynchronously. */
+  private track<T>(p: Promise<T>): void {
+    this.queued++
+    this.queue = p.then(this.dequeued, this.dequeued)
+  }
+
+  private readonly dequeued = (): void => {
+    this.queued--
   }
 
   private checkOpen(): void {
@@ -301,7 +330,11 @@ export class Log {
    * Errors are KafkaErrors with Kafka's codes; on error nothing is written.
    */
   append(records: Buffer, leaderEpoch: number, opts: AppendOptions = {}): Promise<AppendResult> {
-    return this.validateAndQueue(records, opts.origin ?? 'client', leaderEpoch, true, opts.deferWrite === true)
+    try {
+      return Promise.resolve(this.appendNowOrQueued(records, leaderEpoch, opts))
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** Alias of append (the replication layer's name). */
@@ -309,24 +342,43 @@ export class Log {
     return this.append(records, leaderEpoch, opts)
   }
 
-  /** Appends batches fetched from the leader, keeping their offsets and epochs. */
-  appendAsFollower(records: Buffer): Promise<AppendResult> {
-    return this.validateAndQueue(records, 'replication', -1, false, false)
+  /**
+   * append() without a promise where none is needed, for the produce path: when nothing is queued
+   * and the append waits for no I/O (no roll, no new leader epoch, no write above 4 MiB, no flush
+   * due), it is complete when this returns; otherwise the result is a promise. Errors are thrown
+   * (or rejected, for the promise) as append() rejects with them.
+   */
+  appendNowOrQueued(records: Buffer, leaderEpoch: number, opts: AppendOptions = {}): AppendResult | Promise<AppendResult> {
+    this.checkOpen()
+    const origin = opts.origin ?? 'client'
+    const deferWrite = opts.deferWrite === true
+    // The batch headers are checked at once: a bad request never waits for the queue.
+    const v = validateAppend(records, origin, this.config, this.name)
+    if (this.queued === 0) {
+      const r = this.doAppend(records, v, leaderEpoch, origin, true, deferWrite)
+      if (r instanceof Promise) this.track(r)
+      return r
+    }
+    return this.enqueue(async () => this.doAppend(records, v, leaderEpoch, origin, true, deferWrite))
   }
 
-  /** Checks the batch headers at once (a bad request never waits for the queue), then appends in turn. */
-  private validateAndQueue(records: Buffer, origin: AppendOrigin, leaderEpoch: number, assignOffsets: boolean, deferWrite: boolean): Promise<AppendResult> {
+  /** Appends batches fetched from the leader, keeping their offsets and epochs. */
+  appendAsFollower(records: Buffer): Promise<AppendResult> {
     let v: ValidatedAppend
     try {
       this.checkOpen()
-      v = validateAppend(records, origin, this.config, this.name)
+      v = validateAppend(records, 'replication', this.config, this.name)
     } catch (e) {
       return Promise.reject(e)
     }
-    return this.enqueue(() => this.doAppend(records, v, leaderEpoch, origin, assignOffsets, deferWrite))
+    return this.enqueue(async () => this.doAppend(records, v, -1, 'replication', false, false))
   }
 
-  private async doAppend(records: Buffer, v: ValidatedAppend, leaderEpoch: number, origin: AppendOrigin, assignOffsets: boolean, deferWrite: boolean): Promise<AppendResult> {
+  /**
+   * Numbers, checks and writes one record set. Synchronous unless a step needs I/O first (a new
+   * leader epoch, a roll, a large write, an aborted transaction's index entry, a due flush).
+   */
+  private doAppend(records: Buffer, v: ValidatedAppend, leaderEpoch: number, origin: AppendOrigin, assignOffsets: boolean, deferWrite: boolean): AppendResult | Promise<AppendResult> {
     this.checkOpen()
     const cfg = this.config
     const now = this.clock.now()
@@ -386,8 +438,6 @@ export class Log {
       }
       next = last + 1
     }
-    const firstOffset = slices[0]!.header.baseOffset
-    const lastOffset = next - 1
 
     // 2. Producer state (nothing is committed until the write succeeded).
     const plan = planProducerAppend(this.producerState, records, slices, origin)
@@ -402,46 +452,78 @@ export class Log {
       return result
     }
 
-    // 3. Leader epochs, roll, write.
+    const a: PreparedAppend = { records, slices, infos, result, plan, next, now, logAppendTime, recordCount: v.recordCount, assignOffsets, deferWrite }
+    // 3. Leader epochs and a roll, when due, need I/O before the write.
+    if (this.epochsToAssign(a) || this.rollDue(a)) return this.writeAfterEpochsAndRoll(a)
+    return this.writeAndCommit(a, this.leaderEpochCache.latestEpoch)
+  }
+
+  private epochsToAssign(a: PreparedAppend): boolean {
+    for (const s of a.slices) {
+      const e = s.header.partitionLeaderEpoch
+      if (e >= 0 && this.leaderEpochCache.needsAssign(e, s.header.baseOffset) && !(e < this.leaderEpochCache.latestEpoch && a.assignOffsets)) return true
+    }
+    return false
+  }
+
+  private rollDue(a: PreparedAppend): boolean {
+    const lastOffset = a.next - 1
+    return this.activeSegment.shouldRoll(a.records.length, a.result.maxTimestamp, lastOffset, a.now) !== null || lastOffset - this.activeSegment.baseOffset > INT32_MAX
+  }
+
+  private async writeAfterEpochsAndRoll(a: PreparedAppend): Promise<AppendResult> {
     const epochsBefore = this.leaderEpochCache.latestEpoch
-    for (const s of slices) {
+    for (const s of a.slices) {
       const e = s.header.partitionLeaderEpoch
       if (e >= 0 && this.leaderEpochCache.needsAssign(e, s.header.baseOffset)) {
-        if (e < this.leaderEpochCache.latestEpoch && assignOffsets) continue
+        if (e < this.leaderEpochCache.latestEpoch && a.assignOffsets) continue
         await this.leaderEpochCache.assign(e, s.header.baseOffset)
       }
     }
-    if (this.activeSegment.shouldRoll(records.length, result.maxTimestamp, lastOffset, now) !== null || lastOffset - this.activeSegment.baseOffset > INT32_MAX) {
-      await this.maybeRoll(records.length, result.maxTimestamp, firstOffset, lastOffset, now)
-    }
+    if (this.rollDue(a)) await this.maybeRoll(a.records.length, a.result.maxTimestamp, a.slices[0]!.header.baseOffset, a.next - 1, a.now)
+    return this.writeAndCommit(a, epochsBefore)
+  }
+
+  private writeAndCommit(a: PreparedAppend, epochsBefore: number): AppendResult | Promise<AppendResult> {
     const active = this.activeSegment
+    let large: Promise<void> | undefined
     try {
-      const large = active.append(records, infos, deferWrite)
-      if (large) await large
+      large = active.append(a.records, a.infos, a.deferWrite)
     } catch (e) {
-      if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
-      if (e instanceof KafkaError) throw e
-      this.logger.error(`${this.name}: append of ${records.length} bytes at offset ${firstOffset} failed: ${(e as Error).message}`)
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: ${(e as Error).message}`)
+      return this.writeFailed(e as Error, a, epochsBefore)
     }
-    this._logEndOffset = next
+    if (large) return large.then(() => this.commitAppend(a, active), (e: Error) => this.writeFailed(e, a, epochsBefore))
+    return this.commitAppend(a, active)
+  }
 
-    // 4. Commit producer state; aborted transactions go to the transaction index.
-    await commitProducerAppend(this.producerState, plan, active, next)
+  private async writeFailed(e: Error, a: PreparedAppend, epochsBefore: number): Promise<never> {
+    if (this.leaderEpochCache.latestEpoch !== epochsBefore) await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
+    if (e instanceof KafkaError) throw e
+    this.logger.error(`${this.name}: append of ${a.records.length} bytes at offset ${a.slices[0]!.header.baseOffset} failed: ${e.message}`)
+    throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: ${e.message}`)
+  }
 
-    result.firstOffset = firstOffset
-    result.lastOffset = lastOffset
-    result.logAppendTime = logAppendTime ? now : -1
-    result.logEndOffset = next
-    result.logStartOffset = this._logStartOffset
-    result.appendedBytes = records.length
-    result.recordCount = v.recordCount
-    result.completedTxns = plan.completed
-
-    // 5. Durability.
-    this.unflushedMessages += v.recordCount
-    if (this.unflushedMessages >= cfg.flushMessages) await this.flushActive()
-    return result
+  /** 4. The write is done (or staged): the log end moves, producer state commits; 5. flush when due. */
+  private commitAppend(a: PreparedAppend, active: LogSegment): AppendResult | Promise<AppendResult> {
+    this._logEndOffset = a.next
+    const txnIndexWrites = commitProducerAppend(this.producerState, a.plan, active, a.next)
+    const r = a.result
+    r.firstOffset = a.slices[0]!.header.baseOffset
+    r.lastOffset = a.next - 1
+    r.logAppendTime = a.logAppendTime ? a.now : -1
+    r.logEndOffset = a.next
+    r.logStartOffset = this._logStartOffset
+    r.appendedBytes = a.records.length
+    r.recordCount = a.recordCount
+    r.completedTxns = a.plan.completed
+    this.unflushedMessages += a.recordCount
+    const flushDue = this.unflushedMessages >= this.config.flushMessages
+    if (!txnIndexWrites && !flushDue) return r
+    return (async () => {
+      await txnIndexWrites
+      if (flushDue) await this.flushActive()
+      return r
+    })()
   }
 
   /** Checks a batch header against producer state without changing anything. */
