@@ -186,7 +186,9 @@ export class ReplicaManager {
     const p = this.getPartition(e.topic, e.partition)
     if (!p) return produceResult(e, emptyAppend(this.leaderError(e.topic, e.partition)))
     if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
-    const r = p.appendAsLeader(e.records, requiredAcks, this.opts.minInsyncReplicas(e.topic), deferWrite)
+    // min.insync.replicas only matters to acks=-1 (resolving the topic's config costs a lookup per request).
+    const minIsr = requiredAcks === -1 ? this.opts.minInsyncReplicas(e.topic) : 1
+    const r = p.appendAsLeader(e.records, requiredAcks, minIsr, deferWrite)
     if (r instanceof Promise) return r.then(done => this.appended(e, p, done))
     return this.appended(e, p, r)
   }

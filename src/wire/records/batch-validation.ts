@@ -52,6 +52,11 @@ const MAX_CODEC = 4
 const CORRUPT = RecordErrorCode.CorruptMessage
 const INVALID = RecordErrorCode.InvalidRecord
 
+/** Throws the refusal (a module-level function: a closure per call costs more than the checks). */
+function fail(code: number, message: string, batchIndex: number | undefined): never {
+  throw new RecordBatchError(message, code, batchIndex)
+}
+
 /** " 3" for batch 3 of a set, "" when the caller did not say. */
 function ordinal(batchIndex: number | undefined): string {
   return batchIndex === undefined ? '' : ` ${batchIndex}`
@@ -61,40 +66,37 @@ function ordinal(batchIndex: number | undefined): string {
 export function checkBatchHeader(buf: Buffer, slice: BatchSlice, opts: ValidateBatchOptions, batchIndex?: number): void {
   const { pos, size, header: h } = slice
   const n = ordinal(batchIndex)
-  const fail = (code: number, message: string): never => {
-    throw new RecordBatchError(message, code, batchIndex)
-  }
   if (h.magic === 0 || h.magic === 1) {
-    fail(RecordErrorCode.UnsupportedForMessageFormat, `v${h.magic} message sets are not supported; producers must send v2 record batches`)
+    fail(RecordErrorCode.UnsupportedForMessageFormat, `v${h.magic} message sets are not supported; producers must send v2 record batches`, batchIndex)
   }
-  if (h.magic !== BATCH_MAGIC) fail(CORRUPT, `record batch${n} has unknown magic ${h.magic}`)
+  if (h.magic !== BATCH_MAGIC) fail(CORRUPT, `record batch${n} has unknown magic ${h.magic}`, batchIndex)
   if (h.batchLength < MIN_BATCH_LENGTH || size !== BATCH_PREFIX_SIZE + h.batchLength) {
-    fail(CORRUPT, `record batch${n} has an invalid batchLength ${h.batchLength}`)
+    fail(CORRUPT, `record batch${n} has an invalid batchLength ${h.batchLength}`, batchIndex)
   }
-  if (pos < 0 || pos + size > buf.length) fail(CORRUPT, `record batch${n} at ${pos} (${size} bytes) runs past the end of the data`)
+  if (pos < 0 || pos + size > buf.length) fail(CORRUPT, `record batch${n} at ${pos} (${size} bytes) runs past the end of the data`, batchIndex)
   if (size > opts.maxBatchBytes) {
-    fail(RecordErrorCode.MessageTooLarge, `record batch${n} is ${size} bytes, larger than the maximum ${opts.maxBatchBytes}`)
+    fail(RecordErrorCode.MessageTooLarge, `record batch${n} is ${size} bytes, larger than the maximum ${opts.maxBatchBytes}`, batchIndex)
   }
   const codec = h.attributes & BatchAttribute.CompressionMask
-  if (codec > MAX_CODEC) fail(CORRUPT, `record batch${n} uses unknown compression codec ${codec}`)
-  if (h.lastOffsetDelta < 0) fail(INVALID, `record batch${n} has a negative lastOffsetDelta ${h.lastOffsetDelta}`)
+  if (codec > MAX_CODEC) fail(CORRUPT, `record batch${n} uses unknown compression codec ${codec}`, batchIndex)
+  if (h.lastOffsetDelta < 0) fail(INVALID, `record batch${n} has a negative lastOffsetDelta ${h.lastOffsetDelta}`, batchIndex)
   if (opts.strictCounts ?? true) {
     const count = h.recordCount
-    if (count <= 0) fail(INVALID, `record batch${n} has an invalid record count ${count}`)
-    if (count !== h.lastOffsetDelta + 1) fail(INVALID, `record batch${n} has ${count} records but lastOffsetDelta ${h.lastOffsetDelta}`)
+    if (count <= 0) fail(INVALID, `record batch${n} has an invalid record count ${count}`, batchIndex)
+    if (count !== h.lastOffsetDelta + 1) fail(INVALID, `record batch${n} has ${count} records but lastOffsetDelta ${h.lastOffsetDelta}`, batchIndex)
     if (codec === 0 && size - BATCH_HEADER_SIZE < count * MIN_RECORD_SIZE) {
-      fail(INVALID, `uncompressed record batch${n} claims ${count} records in ${size - BATCH_HEADER_SIZE} bytes`)
+      fail(INVALID, `uncompressed record batch${n} claims ${count} records in ${size - BATCH_HEADER_SIZE} bytes`, batchIndex)
     }
   } else if (h.recordCount < 0) {
-    fail(CORRUPT, `record batch${n} has a negative record count`)
+    fail(CORRUPT, `record batch${n} has a negative record count`, batchIndex)
   }
   if (opts.fromClient) {
-    if (h.attributes & BatchAttribute.Control) fail(INVALID, 'clients may not write control batches')
+    if (h.attributes & BatchAttribute.Control) fail(INVALID, 'clients may not write control batches', batchIndex)
     if (h.producerId >= 0 && h.baseSequence < 0) {
-      fail(INVALID, `record batch${n} has producerId ${h.producerId} but invalid baseSequence ${h.baseSequence}`)
+      fail(INVALID, `record batch${n} has producerId ${h.producerId} but invalid baseSequence ${h.baseSequence}`, batchIndex)
     }
   }
-  if ((h.attributes & BatchAttribute.Transactional) !== 0 && h.producerId < 0) fail(INVALID, `transactional batch${n} has no producer id`)
+  if ((h.attributes & BatchAttribute.Transactional) !== 0 && h.producerId < 0) fail(INVALID, `transactional batch${n} has no producer id`, batchIndex)
 }
 
 /** The stored CRC-32C of the batch must match its bytes (CORRUPT_MESSAGE otherwise). */
