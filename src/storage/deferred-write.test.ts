@@ -99,3 +99,42 @@ t.test('a failed staged write takes the log offline and withdraws the turn\'s ac
   await storageError(tt, log.close(), 'a clean close (no clean-shutdown state is written)')
   await log.closeAbruptly()
 })
+
+t.test('appendNowOrQueued: at once when idle, behind a roll or a flush when not, always in call order', async (tt) => {
+  const dir = makeTmpDir()
+  tt.teardown(() => rmrf(dir))
+  const one = batch({ count: 2, valueSize: 100 })
+  // Two batches per segment: every third append rolls (I/O), and every fifth message count flushes.
+  const log = await Log.open({ dir: path.join(dir, 'topic-0'), logger: captureLogger(), config: { segmentBytes: one.length * 2, flushMessages: 5 } })
+  const results: Array<ReturnType<Log['appendNowOrQueued']>> = []
+  for (let i = 0; i < 12; i++) results.push(log.appendNowOrQueued(batch({ count: 2, valueSize: 100 }), 0, { deferWrite: i % 2 === 0 }))
+  tt.ok(results[0] instanceof Promise, 'the first append waits for its leader epoch to be recorded')
+  tt.ok(results.every((r) => r instanceof Promise), 'and the ones behind it queue')
+  const firsts = (await Promise.all(results)).map((r) => r.firstOffset)
+  tt.same(firsts, Array.from({ length: 12 }, (_, i) => i * 2), 'offsets follow the call order')
+  tt.ok(log.numberOfSegments >= 6, `rolled into ${log.numberOfSegments} segments`)
+  const read = await log.read(0, 1 << 20)
+  tt.ok(read.nextOffset >= 2, 'readable')
+  let next = 0
+  while (next < 24) next = (await log.read(next, 1 << 20)).nextOffset
+  tt.equal(next, 24, 'every batch reads back across the segments')
+  await log.close()
+
+  // Idle, no roll, no new epoch, no flush due: done when the call returns.
+  const idle = await Log.open({ dir: path.join(dir, 'other-0'), logger: captureLogger() })
+  await idle.append(batch({ count: 1 }), 0)
+  const now = idle.appendNowOrQueued(batch({ count: 3 }), 0, { deferWrite: true })
+  tt.notOk(now instanceof Promise, 'an idle log appends at once')
+  tt.equal((now as Awaited<typeof now>).firstOffset, 1)
+  tt.equal(idle.logEndOffset, 4)
+  await idle.close()
+
+  // A bad batch is refused synchronously by appendNowOrQueued and as a rejection by append.
+  const again = await Log.open({ dir: path.join(dir, 'topic-0'), logger: captureLogger() })
+  const bad = Buffer.from(one)
+  bad.writeUInt32BE((bad.readUInt32BE(17) ^ 1) >>> 0, 17) // the CRC
+  tt.throws(() => again.appendNowOrQueued(bad, 0), { code: ErrorCode.CORRUPT_MESSAGE })
+  await tt.rejects(again.append(bad, 0), { code: ErrorCode.CORRUPT_MESSAGE })
+  tt.equal(again.logEndOffset, 24)
+  await again.close()
+})
