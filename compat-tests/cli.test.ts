@@ -1,55 +1,9 @@
 // The command line as a user runs it: `tsx src/main.ts` with Kafka-named configuration.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { kafkaClient } from './helpers.js'
-
-const root = fileURLToPath(new URL('..', import.meta.url))
-
-interface Run {
-  output: () => string
-  exited: Promise<number | null>
-  child: ReturnType<typeof spawn>
-  waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, MILLRACE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  const listeners: Array<() => void> = []
-  const onData = (d: Buffer): void => {
-    out += d
-    for (const l of listeners) l()
-  }
-  child.stdout!.on('data', onData)
-  child.stderr!.on('data', onData)
-  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
-  return {
-    child,
-    exited,
-    output: () => out,
-    waitFor: (re, ms = 20_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${out}`)), ms)
-        const check = (): void => {
-          const m = out.match(re)
-          if (m) {
-            clearTimeout(timer)
-            resolve(m)
-          }
-        }
-        listeners.push(check)
-        check()
-      }),
-  }
-}
+import { kafkaClient, runBrokerProcess as run } from './helpers.js'
 
 t.test('starts, serves, shuts down cleanly on SIGTERM, restarts with its data', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'))

@@ -1,6 +1,7 @@
 // Shared pieces of the compatibility tests: real clients against a real Millrace over TCP.
 
 import { spawn, spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
 import { compress, decompress, Compression } from '../src/wire/index.js'
 
@@ -8,6 +9,51 @@ const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = kafkajs
 type Kafka = InstanceType<typeof Kafka>
 
 export { startTempBroker, type TempBroker } from '../src/testing/temp-broker.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** A broker run as a user runs it: `node --import tsx src/main.ts ARGS`, its output collected. */
+export interface BrokerProcess {
+  output: () => string
+  exited: Promise<number | null>
+  child: ReturnType<typeof spawn>
+  waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>
+}
+
+export function runBrokerProcess(args: string[], env: Record<string, string> = {}): BrokerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, MILLRACE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const listeners: Array<() => void> = []
+  const onData = (d: Buffer): void => {
+    out += d
+    for (const l of listeners) l()
+  }
+  child.stdout!.on('data', onData)
+  child.stderr!.on('data', onData)
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  return {
+    child,
+    exited,
+    output: () => out,
+    waitFor: (re, ms = 20_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${out}`)), ms)
+        const check = (): void => {
+          const m = out.match(re)
+          if (m) {
+            clearTimeout(timer)
+            resolve(m)
+          }
+        }
+        listeners.push(check)
+        check()
+      }),
+  }
+}
 
 export function kafkaClient(bootstrap: string, clientId = 'millrace-compat'): Kafka {
   return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 } })
