@@ -4,7 +4,7 @@
 // Loopback TCP and a load generator sharing the 2 cores make S3's own figure swing by ±15%
 // from run to run; this one moves by a few percent, so it is the one to compare code changes with.
 //
-//   npx tsx scripts/bench-produce-path.ts [--requests 20000] [--per-turn 3] [--rounds 7]
+//   npx tsx scripts/bench-produce-path.ts [--requests 20000] [--per-turn 3] [--rounds 7] [--partitions 1]
 //
 // Each round writes to a new topic and deletes it afterwards: on this VM, page-cache pages the
 // guest has never touched cost several times more to write than ones it freed a moment ago
@@ -12,6 +12,7 @@
 // rounds stay small and reuse the same memory.
 //
 // --per-turn: requests handled in one turn of the event loop (S3's broker sees 2-3 per read).
+// --partitions: requests go round-robin to this many partitions of the topic (one batch each).
 // Prints the best round: microseconds per request, split into user and system CPU time.
 
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -29,6 +30,7 @@ function arg(name: string, dflt: number): number {
 const REQUESTS = arg('requests', 20_000)
 const PER_TURN = arg('per-turn', 3)
 const ROUNDS = arg('rounds', 7)
+const PARTITIONS = arg('partitions', 1)
 const RECORD_SIZE = 1024
 const BATCH_BYTES = 16 * 1024
 
@@ -50,7 +52,7 @@ async function send(f: Buffer): Promise<DispatchResult> {
 async function admin(apiKey: typeof ApiKey.CreateTopics | typeof ApiKey.DeleteTopics, version: number, body: object): Promise<void> {
   const r = await send(frame(apiKey, version, body))
   if (r.kind !== 'respond') throw new Error(`admin request ${apiKey} got no answer`)
-  await new Promise(resolve => setTimeout(resolve, 300))
+  await new Promise(resolve => setTimeout(resolve, 300 + 3 * PARTITIONS))
 }
 
 // As many 1 KiB records as fit a 16 KiB batch (15), like the S3 generator's full batches.
@@ -58,16 +60,16 @@ const records = Array.from({ length: Math.floor((BATCH_BYTES - 61) / (RECORD_SIZ
 const batch = buildBatchSync({ baseOffset: 0, baseTimestamp: Date.now(), records })
 // A ring of distinct frames: the broker numbers batches in place, and a turn's staged writes
 // refer to the request bytes until the turn ends, so a frame is not reused within a turn.
-const RING = 64
+const RING = Math.max(64, PARTITIONS)
 const produceFrames = (topic: string): Buffer[] =>
-  Array.from({ length: RING }, () =>
-    frame(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: Buffer.from(batch) }] }] }),
+  Array.from({ length: RING }, (_, i) =>
+    frame(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: i % PARTITIONS, records: Buffer.from(batch) }] }] }),
   )
 const turn = (): Promise<void> => new Promise(r => setImmediate(r))
 
 async function round(n: number): Promise<{ us: number; userUs: number; sysUs: number }> {
   const topic = `path-bench-${n}`
-  await admin(ApiKey.CreateTopics, 7, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false })
+  await admin(ApiKey.CreateTopics, 7, { topics: [{ name: topic, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false })
   const frames = produceFrames(topic)
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
@@ -83,7 +85,7 @@ async function round(n: number): Promise<{ us: number; userUs: number; sysUs: nu
   return { us: wall / REQUESTS, userUs: cpu.user / REQUESTS, sysUs: cpu.system / REQUESTS }
 }
 
-console.log(`Produce path: ${REQUESTS} requests of ${records.length} x ${RECORD_SIZE} B (${batch.length} B batches), ${PER_TURN} per event-loop turn, best of ${ROUNDS}`)
+console.log(`Produce path: ${PARTITIONS} partition(s), ${REQUESTS} requests of ${records.length} x ${RECORD_SIZE} B (${batch.length} B batches), ${PER_TURN} per event-loop turn, best of ${ROUNDS}`)
 let best: Awaited<ReturnType<typeof round>> | null = null
 for (let r = 0; r < ROUNDS; r++) {
   const res = await round(r)
