@@ -101,7 +101,7 @@ function remoteHost(ep: Endpoint, port: number, mode: HostMode, pid: number, kil
     async restartProfile() {
       await ask(ep, { type: 'restart-profile' }, 'profile-restarted', 10_000)
     },
-    async stop(timeoutMs = 20_000) {
+    async stop(timeoutMs = 60_000) {
       try {
         return (await ask<{ info: HostStopInfo }>(ep, { type: 'stop' }, 'stopped', timeoutMs)).info
       } catch (err) {
