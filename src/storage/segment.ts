@@ -5,12 +5,11 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { BATCH_HEADER_SIZE, BatchField, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
+import { BATCH_HEADER_SIZE, BatchField, ErrorCode, KafkaError, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
 import type { Clock, LogConfig, Logger } from './config.js'
 import type { FilePool, PooledFile } from './file-pool.js'
 import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt, writevAtSync, readFullySync } from './fsutil.js'
 import { ftruncateSync } from 'node:fs'
-import { KafkaError, ErrorCode } from '../wire/index.js'
 import { writeAtTurnEnd, type StagedWriter } from '../util/index.js'
 
 /**
