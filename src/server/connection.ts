@@ -19,6 +19,8 @@ export class Connection implements HeldResponses {
   private processing = false
   private closed = false
   private corked = false
+  /** Called once the held responses are released (shutdown waits for it). */
+  private onRelease: (() => void) | null = null
   /** Resolves when the request being handled (if any) is finished. */
   private idle: Promise<void> = Promise.resolve()
 
@@ -105,11 +107,19 @@ export class Connection implements HeldResponses {
   release(): void {
     this.corked = false
     this.socket.uncork()
+    this.released()
   }
 
   drop(reason: string): void {
     this.corked = false
     this.close(reason)
+    this.released()
+  }
+
+  private released(): void {
+    const done = this.onRelease
+    this.onRelease = null
+    done?.()
   }
 
   /** Closes after logging why (a bad frame or request: the client gets Kafka's answer, a closed socket). */
@@ -120,10 +130,11 @@ export class Connection implements HeldResponses {
     this.socket.destroy()
   }
 
-  /** Waits for the request in progress, then ends the socket gracefully. */
+  /** Waits for the request in progress and for its answer to leave (after the turn's writes), then ends the socket. */
   async shutdown(): Promise<void> {
     this.queue.length = 0
     await this.idle
+    if (this.corked) await new Promise<void>(resolve => (this.onRelease = resolve))
     if (!this.closed) this.socket.end()
   }
 }

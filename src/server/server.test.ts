@@ -6,6 +6,9 @@ import { ClientConnection } from '../client/index.js'
 import { ApiKey, ErrorCode, encodeRequest, frameRequest } from '../wire/index.js'
 import { setLogLevel, setLogSink } from '../util/index.js'
 import { FrameReader, FrameError } from './frame-reader.js'
+import { Connection } from './connection.js'
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
+import type { Logger } from '../util/index.js'
 
 const logLines: string[] = []
 setLogSink(line => logLines.push(line))
@@ -120,6 +123,37 @@ t.test('server', async t => {
     })
     t.same(ids, Array.from({ length: 50 }, (_, i) => 1000 + i))
     c.close()
+  })
+
+  t.test('a shutdown lets the answers held for the turn end leave first, then ends the socket', async t => {
+    // A bare listener whose accepted socket gets a Connection serving the broker's handlers.
+    const accepted = new Promise<Socket>(resolve => {
+      const srv = createServer(resolve)
+      srv.listen(0, 'localhost', () => {
+        const client = connect((srv.address() as AddressInfo).port, 'localhost')
+        t.teardown(() => {
+          client.destroy()
+          srv.close()
+        })
+        received = new Promise(done => {
+          let bytes = Buffer.alloc(0)
+          client.on('data', d => (bytes = Buffer.concat([bytes, d])))
+          client.on('end', () => done(bytes))
+        })
+      })
+    })
+    let received!: Promise<Buffer>
+    const socket = await accepted
+    const log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger
+    const conn = new Connection(socket, { connectionId: 'c', clientAddress: 'test', listenerName: 'PLAINTEXT' }, broker.handlers, 1 << 20, log, () => {})
+    const request = Buffer.concat(frameRequest(encodeRequest(ApiKey.ApiVersions, 3, { correlationId: 77, clientId: 'x' }, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' })))
+    // The request is answered at once and its answer held until the turn ends; shut down in the same turn.
+    ;(conn as unknown as { onData(b: Buffer): void }).onData(request)
+    await conn.shutdown()
+    conn.socket.destroy() // as SocketServer.stop() does next
+    const bytes = await received
+    t.ok(bytes.length > 8, 'the answer arrived before the end of the stream')
+    t.equal(bytes.readInt32BE(4), 77, 'with its correlation id')
   })
 
   t.test('kafkajs connects (ApiVersions negotiation)', async t => {
