@@ -161,12 +161,11 @@ export class ReplicaManager {
   private awaitAcks(requiredAcks: number, timeoutMs: number, results: ProduceResult[]): ProduceResult[] | Promise<ProduceResult[]> {
     if (requiredAcks !== -1) return results
     const waiting = results.filter(r => r.errorCode === ErrorCode.NONE)
-    const done = (): boolean => waiting.every(r => (this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) > r.lastOffset)
-    if (done()) return results
+    if (this.replicated(waiting)) return results
     return new Promise(resolve => {
       const op: DelayedOperation = {
         tryComplete: () => {
-          if (!done()) return false
+          if (!this.replicated(waiting)) return false
           resolve(results)
           return true
         },
@@ -182,7 +181,13 @@ export class ReplicaManager {
     })
   }
 
-  private appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): ProduceResult | Promise<ProduceResult> {
+  /** Whether the high watermark has passed every appended offset (a deleted partition counts as done). */
+  private replicated(waiting: ProduceResult[]): boolean {
+    for (const r of waiting) if ((this.getPartition(r.topic, r.partition)?.highWatermark ?? Infinity) <= r.lastOffset) return false
+    return true
+  }
+
+    private appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): ProduceResult | Promise<ProduceResult> {
     const p = this.getPartition(e.topic, e.partition)
     if (!p) return produceResult(e, emptyAppend(this.leaderError(e.topic, e.partition)))
     if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
