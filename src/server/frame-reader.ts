@@ -6,10 +6,14 @@ export class FrameError extends Error {
 
 /**
  * Collects socket chunks and hands out whole frames. A frame that fits inside one chunk is a
- * subarray of it (no copy); one spread across chunks is joined once, when complete. A negative
- * size or one above `maxFrameBytes` is a FrameError: the connection cannot be resynchronised.
+ * subarray of it (no copy). A frame spread across chunks is copied once, when its last byte
+ * arrives, and only its own bytes: the rest of that last chunk is parsed in place as usual
+ * (joining whole 64 KiB socket chunks instead copied nearly every byte of a pipelined stream).
+ * A negative size or one above `maxFrameBytes` is a FrameError: the connection cannot be
+ * resynchronised.
  */
 export class FrameReader {
+  /** Bytes of an incomplete frame (its size prefix included), oldest first. */
   private chunks: Buffer[] = []
   private buffered = 0
   private need = -1 // size of the frame being collected, or -1 while its prefix is incomplete
@@ -19,39 +23,36 @@ export class FrameReader {
   /** Adds bytes; returns the frames completed by them, in order. */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = []
-    if (this.buffered === 0) {
-      // Fast path: parse frames straight out of this chunk.
-      let pos = 0
-      while (chunk.length - pos >= 4) {
-        const size = this.checkSize(chunk.readInt32BE(pos))
-        if (chunk.length - pos - 4 < size) break
-        frames.push(chunk.subarray(pos + 4, pos + 4 + size))
-        pos += 4 + size
-      }
-      if (pos < chunk.length) {
-        const rest = chunk.subarray(pos)
-        this.chunks.push(rest)
-        this.buffered = rest.length
-        if (rest.length >= 4) this.need = this.checkSize(rest.readInt32BE(0))
-      }
-      return frames
-    }
-    this.chunks.push(chunk)
-    this.buffered += chunk.length
-    for (;;) {
+    if (this.buffered > 0) {
+      const before = this.buffered
+      this.chunks.push(chunk)
+      this.buffered += chunk.length
       if (this.need < 0) {
         if (this.buffered < 4) return frames
-        this.need = this.checkSize(this.peekInt32())
+        this.need = this.checkSize(this.headInt32())
       }
       if (this.buffered < 4 + this.need) return frames
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered)
-      frames.push(all.subarray(4, 4 + this.need))
-      const rest = all.subarray(4 + this.need)
-      this.chunks = rest.length > 0 ? [rest] : []
-      this.buffered = rest.length
+      // The frame ends inside this chunk (it was incomplete without it).
+      frames.push(this.joinFrame())
+      chunk = chunk.subarray(4 + this.need - before)
+      this.chunks = []
+      this.buffered = 0
       this.need = -1
-      if (rest.length === 0) return frames
     }
+    let pos = 0
+    while (chunk.length - pos >= 4) {
+      const size = this.checkSize(chunk.readInt32BE(pos))
+      if (chunk.length - pos - 4 < size) break
+      frames.push(chunk.subarray(pos + 4, pos + 4 + size))
+      pos += 4 + size
+    }
+    if (pos < chunk.length) {
+      const rest = chunk.subarray(pos)
+      this.chunks.push(rest)
+      this.buffered = rest.length
+      if (rest.length >= 4) this.need = this.checkSize(rest.readInt32BE(0))
+    }
+    return frames
   }
 
   /** Bytes held that do not yet form a frame. */
@@ -59,10 +60,32 @@ export class FrameReader {
     return this.buffered
   }
 
-  private peekInt32(): number {
-    const first = this.chunks[0]
+  /** Copies the body of the frame held in `chunks` (size prefix skipped) into one buffer. */
+  private joinFrame(): Buffer {
+    const frame = Buffer.allocUnsafe(this.need)
+    let skip = 4
+    let at = 0
+    for (const c of this.chunks) {
+      const from = Math.min(skip, c.length)
+      skip -= from
+      const n = Math.min(c.length - from, this.need - at)
+      if (n > 0) at += c.copy(frame, at, from, from + n)
+      if (at === this.need) break
+    }
+    return frame
+  }
+
+  /** The size prefix, which may be spread across the first chunks. */
+  private headInt32(): number {
+    const first = this.chunks[0]!
     if (first.length >= 4) return first.readInt32BE(0)
-    return Buffer.concat(this.chunks, this.buffered).readInt32BE(0)
+    const head = Buffer.allocUnsafe(4)
+    let at = 0
+    for (const c of this.chunks) {
+      at += c.copy(head, at, 0, Math.min(c.length, 4 - at))
+      if (at === 4) break
+    }
+    return head.readInt32BE(0)
   }
 
   private checkSize(size: number): number {

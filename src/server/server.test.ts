@@ -33,6 +33,35 @@ t.test('FrameReader splits, joins and refuses frames', async t => {
   for (const byte of stream) got.push(...r.push(Buffer.from([byte])).map(b => b.toString()))
   t.same(got, ['hello', '', 'world!'])
   t.equal(r.pendingBytes, 0)
+  // Random frames cut into random pieces (several frames per piece, frames over several pieces).
+  let seed = 7
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return seed % n
+  }
+  for (let round = 0; round < 200; round++) {
+    const bodies = Array.from({ length: 1 + rand(12) }, (_, i) => Buffer.alloc(rand(90), `${round}.${i};`))
+    const bytes = Buffer.concat(bodies.map(b => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b])))
+    const reader = new FrameReader(100)
+    const out: Buffer[] = []
+    for (let pos = 0; pos < bytes.length; ) {
+      const len = 1 + rand(120)
+      out.push(...reader.push(bytes.subarray(pos, pos + len)))
+      pos += len
+    }
+    t.same(out.map(b => b.toString('hex')), bodies.map(b => b.toString('hex')), `round ${round}`)
+    t.equal(reader.pendingBytes, 0)
+  }
+  // After a frame that spans chunks, the frames later in the same chunk are not copied.
+  const span = new FrameReader(100)
+  const two = Buffer.concat([frame('spanning'), frame('after')])
+  t.same(span.push(two.subarray(0, 6)), [])
+  const last = two.subarray(6)
+  const [joined, after] = span.push(last)
+  t.equal(joined?.toString(), 'spanning')
+  t.equal(after?.toString(), 'after')
+  t.equal(after?.buffer, last.buffer, 'the next frame is a view of the chunk')
+  t.equal(after?.byteOffset, last.byteOffset + 10, 'at its place in the chunk (after 6 bytes of the first frame and its own size)')
   t.throws(() => new FrameReader(100).push(Buffer.from([0xff, 0xff, 0xff, 0xfe])), FrameError, 'negative size')
   t.throws(() => new FrameReader(100).push(Buffer.from([0, 0, 0, 101])), FrameError, 'oversized')
 })
