@@ -21,7 +21,11 @@ import { floorSegmentIndex } from './segment-list.js'
 /** What an append does to producer state: nothing but answer as a retried duplicate, or these updates. */
 export type ProducerAppendPlan =
   | { duplicate: BatchMetadata }
-  | { duplicate: null; pending: Map<number, ProducerAppendInfo>; completed: CompletedTxn[] }
+  | { duplicate: null; pending: ReadonlyMap<number, ProducerAppendInfo>; completed: readonly CompletedTxn[] }
+
+// Most appends come from producers without an id: their plan is this one, not a new Map and array each.
+const NO_PENDING: ReadonlyMap<number, ProducerAppendInfo> = new Map()
+const NO_COMPLETED: readonly CompletedTxn[] = Object.freeze([])
 
 const CONTROL = 0x20
 
@@ -31,8 +35,8 @@ const CONTROL = 0x20
  * batches makes the whole append a duplicate. Throws KafkaError.
  */
 export function planProducerAppend(state: ProducerStateManager, records: Buffer, slices: readonly BatchSlice[], origin: AppendOrigin): ProducerAppendPlan {
-  const pending = new Map<number, ProducerAppendInfo>()
-  const completed: CompletedTxn[] = []
+  let pending: Map<number, ProducerAppendInfo> | null = null
+  let completed: CompletedTxn[] | null = null
   for (const s of slices) {
     const h = s.header
     if (h.producerId < 0) continue
@@ -42,15 +46,16 @@ export function planProducerAppend(state: ProducerStateManager, records: Buffer,
       const dup = entry?.findDuplicateBatch(h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta))
       if (dup) return { duplicate: dup }
     }
+    pending ??= new Map()
     let info = pending.get(h.producerId)
     if (!info) {
       info = state.prepareUpdate(h.producerId, origin)
       pending.set(h.producerId, info)
     }
     const c = info.appendBatch(h, isControl ? readMarkerFromSlice(records, s) : null)
-    if (c) completed.push(c)
+    if (c) (completed ??= []).push(c)
   }
-  return { duplicate: null, pending, completed }
+  return { duplicate: null, pending: pending ?? NO_PENDING, completed: completed ?? NO_COMPLETED }
 }
 
 /** Commits a plan once its batches are written (up to `nextOffset`); aborted transactions go to `active`'s transaction index. */

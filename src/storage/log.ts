@@ -80,7 +80,7 @@ export interface AppendResult {
   appendedBytes: number
   recordCount: number
   /** Transactions a COMMIT/ABORT marker in this append completed. */
-  completedTxns: CompletedTxn[]
+  completedTxns: readonly CompletedTxn[]
 }
 
 const INT32_MAX = 0x7fffffff
