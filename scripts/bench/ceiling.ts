@@ -23,6 +23,7 @@ const opts = parseArgs('ceiling.ts', 'Producer stream against a bare TCP sink, a
   'max-in-flight': { type: 'number', default: 5, help: 'requests in flight' },
   compression: { type: 'string', default: 'none', help: 'codec' },
   'reporting-interval': { type: 'number', default: 5000, help: 'ms between progress lines' },
+  'warmup-ms': { type: 'number', default: 0, help: 'leave the records of the first N ms out of the latency figures' },
 })
 
 const produce = {
@@ -38,6 +39,7 @@ const produce = {
   maxInFlight: opts['max-in-flight'],
   compression: opts.compression,
   reportingIntervalMs: opts['reporting-interval'],
+  warmupMs: opts['warmup-ms'],
 }
 const mode = (opts['host-mode'] ?? 'worker') as HostMode
 const results: Record<string, ProduceResult> = {}

@@ -24,6 +24,7 @@ const opts = parseArgs(
     compression: { type: 'string', default: 'none', help: 'none, gzip, snappy, lz4 or zstd' },
     'api-version': { type: 'number', help: 'Produce version (default: highest of v7-v9 offered)' },
     'reporting-interval': { type: 'number', default: 5000, help: 'ms between progress lines' },
+    'warmup-ms': { type: 'number', default: 0, help: 'leave the records of the first N ms out of the latency figures' },
     json: { type: 'boolean', default: false, help: 'print the result as JSON too' },
   },
 )
@@ -45,6 +46,7 @@ const result = await withTarget(opts, t =>
     compression: opts.compression,
     apiVersion: opts['api-version'],
     reportingIntervalMs: opts['reporting-interval'],
+    warmupMs: opts['warmup-ms'],
   }),
 )
 console.log(produceSummary(result, opts['record-size']))

@@ -142,6 +142,7 @@ const s1Stream: Omit<ProduceOptions, 'host' | 'port'> = {
   compression: 'none',
   ...quiet,
 }
+const S6_WARMUP_MS = 1000
 const s3Stream: Omit<ProduceOptions, 'host' | 'port'> = { ...s1Stream, topic: `s3-${stamp}`, recordSize: 1024, batchBytes: 16 << 10 }
 const prodLine = (r: ProduceResult): string =>
   `${fmt(r.recordsPerSec)} records/s, ${r.mibPerSec.toFixed(1)} MB/s, ${fmt(r.requestsPerSec)} requests/s, latency p50 ${r.latency.p50} / p99 ${r.latency.p99} / max ${r.latency.max} ms` +
@@ -201,11 +202,14 @@ await step('s6', async () => {
   const s1 = results.scenarios.s1?.result
   if (!s1) throw new Error('needs scenario 1 (its maximum throughput)')
   const rate = Math.floor(s1.recordsPerSec / 2)
+  // Steady-state latency: the first second of a fresh broker (its hot paths still being
+  // compiled) is sent but left out of the figures, for the sink as for the broker.
+  const s6Stream = { ...s1Stream, topic: `s6-${stamp}`, throughput: rate, durationMs: D + S6_WARMUP_MS, warmupMs: S6_WARMUP_MS }
   // The machine's own latency at that rate: the same throttled stream into the writevSync file sink.
-  const sink = await runAgainstSink('sink-file-sync', { ...s1Stream, throughput: rate, durationMs: Math.min(D, 4000) }, mode)
+  const sink = await runAgainstSink('sink-file-sync', { ...s6Stream, durationMs: Math.min(D, 4000) + S6_WARMUP_MS }, mode)
   results.ceiling['s6-sink-file-sync'] = sink
   log(`  S6 stream → sink-file-sync: ${prodLine(sink)}; ${formatHostStats(sink.hostStats)}`)
-  const r = await hosted('s6', (host, port) => runProducer({ ...s1Stream, topic: `s6-${stamp}`, throughput: rate, host, port }))
+  const r = await hosted('s6', (host, port) => runProducer({ ...s6Stream, host, port }))
   results.scenarios.s6 = { ...r, result: { ...r.result, targetRate: rate } }
   log(`  S6 at ${fmt(rate)} records/s: ${prodLine(r.result)}`)
 })
@@ -314,7 +318,7 @@ if (sc.s6) {
   const r = sc.s6.result
   const sink = results.ceiling['s6-sink-file-sync']
   const sinkLatency = sink ? `file sink at the same rate: p50 ${sink.latency.p50} ms, p99 ${sink.latency.p99} ms, max ${sink.latency.max} ms` : '—'
-  rows.push({ scenario: `S6 produce latency at half of S1 (${fmt(r.targetRate)} records/s)`, figure: `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p999} ms, max ${r.latency.max} ms (${fmt(r.recordsPerSec)} records/s)`, target: 'p99 ≤ 5 ms', ceiling: sinkLatency, met: r.latency.p99 <= 5 })
+  rows.push({ scenario: `S6 produce latency at half of S1 (${fmt(r.targetRate)} records/s; first ${fmt(r.warmupMs)} ms not counted)`, figure: `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p999} ms, max ${r.latency.max} ms (${fmt(r.recordsPerSec)} records/s)`, target: 'p99 ≤ 5 ms', ceiling: sinkLatency, met: r.latency.p99 <= 5 })
 }
 if (sc.s7) {
   const r = sc.s7.result

@@ -3,7 +3,7 @@
 // valid batches, the latency histogram's quantiles, the sinks' answers, and the profile reader.
 import t from 'tap'
 import { ApiKey, decodeBatchRecordsSync, decodeRequest, decodeResponse, verifyBatchCrc, Compression } from '../../../src/wire/index.js'
-import { BatchSource, ProduceEncoder } from './produce-core.js'
+import { BatchSource, ProduceEncoder, runProducer } from './produce-core.js'
 import { LatencyHistogram } from './stats.js'
 import { startSink } from './sinks.js'
 import { RawConnection } from './raw-connection.js'
@@ -113,4 +113,17 @@ t.test('profile reader maps through source maps', async t => {
   t.match(r.topSelf[0]!.where, /a\.ts:20$/)
   const outer = r.topTotal.find(e => e.name === 'outer')
   t.equal(outer, undefined, 'paths outside src/ and scripts/ are not project code')
+})
+
+t.test('a throttled run leaves the warm-up records out of the latency figures', async t => {
+  const sink = await startSink('ack')
+  const base = { host: 'localhost', port: sink.port, topic: 't', partitions: 1, numRecords: 0, durationMs: 600, recordSize: 100, throughput: 10_000, acks: 1, batchBytes: 16384, lingerMs: 0, maxInFlight: 5, compression: 'none', skipSetup: true, apiVersion: 9, log: () => {} }
+  const all = await runProducer(base)
+  const measured = await runProducer({ ...base, warmupMs: 300 })
+  await sink.close()
+  t.equal(all.latency.count, all.records, 'without warm-up every acknowledged record is measured')
+  t.equal(measured.warmupMs, 300)
+  t.ok(measured.records >= 5000, `records are still sent and counted (${measured.records})`)
+  // Records arrive every 100 us: the first 300 ms hold 3,000 of them.
+  t.ok(Math.abs(measured.latency.count - (measured.records - 3000)) <= 5, `latency counts the records after 300 ms (${measured.latency.count} of ${measured.records})`)
 })

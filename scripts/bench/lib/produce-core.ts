@@ -259,6 +259,12 @@ export interface ProduceOptions {
   /** Skip ApiVersions and topic set-up (for the ceiling sinks, which only take Produce). */
   skipSetup?: boolean
   reportingIntervalMs?: number
+  /**
+   * Records that arrive in the first `warmupMs` of the run are sent and counted but left out of
+   * the latency figures (a fresh broker compiles its hot paths then), as EndToEndLatency-style
+   * tools skip warm-up messages.
+   */
+  warmupMs?: number
   log?: (line: string) => void
 }
 
@@ -277,6 +283,8 @@ export interface ProduceResult {
   requestBytes: number
   apiVersion: number
   latency: LatencySummary
+  /** Leading milliseconds of the run whose records are not in `latency`. */
+  warmupMs: number
   errors: Record<string, number>
 }
 
@@ -322,6 +330,7 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
   const stepUs = throttled ? 1e6 / o.throughput : 0
   const lingerUs = o.lingerMs * 1000
   const t0 = nowUs()
+  const measuredFromUs = t0 + (o.warmupMs ?? 0) * 1000
   let tEnd = t0
   let finish!: () => void
   const done = new Promise<void>(resolve => (finish = resolve))
@@ -376,13 +385,15 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
         wRecords += n
         if (step === 0) {
           const l = ack - firstUs
-          hist.record(l, n)
+          if (firstUs >= measuredFromUs) hist.record(l, n)
           wLatSum += l * n
           if (l > wLatMax) wLatMax = l
         } else {
+          // Record i arrived at firstUs + i * step; the ones before the warm-up's end are skipped.
+          const from = firstUs >= measuredFromUs ? 0 : Math.min(n, Math.ceil((measuredFromUs - firstUs) / step))
           for (let i = 0; i < n; i++) {
             const l = ack - (firstUs + i * step)
-            hist.record(l)
+            if (i >= from) hist.record(l)
             wLatSum += l
           }
           if (ack - firstUs > wLatMax) wLatMax = ack - firstUs
@@ -493,6 +504,7 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
     requestBytes,
     apiVersion: version,
     latency: hist.summaryMs(),
+    warmupMs: o.warmupMs ?? 0,
     errors,
   }
 }
@@ -500,7 +512,9 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
 export function produceSummary(r: ProduceResult, recordSize: number): string {
   const errs = Object.entries(r.errors)
   return (
-    `${fmt(r.records)} records sent, ${fmt(r.recordsPerSec, 1)} records/sec (${r.mibPerSec.toFixed(2)} MB/sec), ${latencyLine(r.latency)}.\n` +
+    `${fmt(r.records)} records sent, ${fmt(r.recordsPerSec, 1)} records/sec (${r.mibPerSec.toFixed(2)} MB/sec), ${latencyLine(r.latency)}` +
+    (r.warmupMs > 0 ? ` (records of the first ${fmt(r.warmupMs)} ms left out)` : '') +
+    '.\n' +
     `  ${fmt(r.requests)} requests (${fmt(r.requestsPerSec, 1)}/s), ${fmt(r.batchRecords)} records of ${recordSize} B per full batch (${fmt(r.batchBytes)} B), ` +
     `${r.wireMibPerSec.toFixed(2)} MiB/s on the wire, Produce v${r.apiVersion}` +
     (errs.length ? `\n  errors: ${errs.map(([k, v]) => `${k}: ${fmt(v)} records`).join(', ')}` : '')
