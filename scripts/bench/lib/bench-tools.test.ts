@@ -3,7 +3,7 @@
 // valid batches, the latency histogram's quantiles, the sinks' answers, and the profile reader.
 import t from 'tap'
 import { ApiKey, decodeBatchRecordsSync, decodeRequest, decodeResponse, verifyBatchCrc, Compression } from '../../../src/wire/index.js'
-import { BatchSource, ProduceEncoder, runProducer } from './produce-core.js'
+import { BatchSource, ProduceEncoder, combineProduceRuns, runProducer } from './produce-core.js'
 import { LatencyHistogram } from './stats.js'
 import { startSink } from './sinks.js'
 import { RawConnection } from './raw-connection.js'
@@ -126,4 +126,33 @@ t.test('a throttled run leaves the warm-up records out of the latency figures', 
   t.ok(measured.records >= 5000, `records are still sent and counted (${measured.records})`)
   // Records arrive every 100 us: the first 300 ms hold 3,000 of them.
   t.ok(Math.abs(measured.latency.count - (measured.records - 3000)) <= 5, `latency counts the records after 300 ms (${measured.latency.count} of ${measured.records})`)
+})
+
+t.test('runs taken in pieces combine into one result', async t => {
+  const piece = (records: number, seconds: number, p99: number, errors: Record<string, number> = {}) => ({
+    records,
+    seconds,
+    recordsPerSec: records / seconds,
+    mibPerSec: (records * 100) / 2 ** 20 / seconds,
+    wireMibPerSec: 1,
+    requests: records / 10,
+    requestsPerSec: records / 10 / seconds,
+    batchRecords: 10,
+    batchBytes: 1000,
+    requestBytes: 1100,
+    apiVersion: 9,
+    latency: { count: records, avg: p99 / 2, p50: p99 / 4, p95: p99 / 2, p99, p999: p99 * 2, max: p99 * 3 },
+    warmupMs: 0,
+    errors,
+  })
+  const c = combineProduceRuns([piece(1000, 1, 2, { NOT_LEADER_OR_FOLLOWER: 3 }), piece(3000, 2, 1, { NOT_LEADER_OR_FOLLOWER: 1 })])
+  t.equal(c.records, 4000)
+  t.equal(c.seconds, 3)
+  t.equal(c.recordsPerSec, 4000 / 3, 'records/s over the pieces together, not an average of rates')
+  t.equal(c.requestsPerSec, 400 / 3)
+  t.equal(c.latency.count, 4000)
+  t.equal(c.latency.avg, 0.625, 'average weighted by records')
+  t.equal(c.latency.p99, 2, 'the highest piece percentile')
+  t.same(c.errors, { NOT_LEADER_OR_FOLLOWER: 4 })
+  t.throws(() => combineProduceRuns([]))
 })

@@ -509,6 +509,42 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
   }
 }
 
+/**
+ * Runs of one stream taken in pieces, as one result: counts and times add up; the latency
+ * percentiles are the highest of the pieces' (an upper bound: the histograms are not kept).
+ */
+export function combineProduceRuns(runs: readonly ProduceResult[]): ProduceResult {
+  if (runs.length === 0) throw new Error('no runs to combine')
+  const sum = (f: (r: ProduceResult) => number): number => runs.reduce((a, r) => a + f(r), 0)
+  const top = (f: (r: ProduceResult) => number): number => Math.max(...runs.map(f))
+  const first = runs[0]!
+  const records = sum(r => r.records)
+  const seconds = sum(r => r.seconds)
+  const count = sum(r => r.latency.count)
+  const errors: Record<string, number> = {}
+  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v
+  return {
+    ...first,
+    records,
+    seconds,
+    recordsPerSec: records / seconds,
+    mibPerSec: sum(r => r.mibPerSec * r.seconds) / seconds,
+    wireMibPerSec: sum(r => r.wireMibPerSec * r.seconds) / seconds,
+    requests: sum(r => r.requests),
+    requestsPerSec: sum(r => r.requests) / seconds,
+    latency: {
+      count,
+      avg: count ? Math.round((sum(r => r.latency.avg * r.latency.count) / count) * 1000) / 1000 : NaN,
+      p50: top(r => r.latency.p50),
+      p95: top(r => r.latency.p95),
+      p99: top(r => r.latency.p99),
+      p999: top(r => r.latency.p999),
+      max: top(r => r.latency.max),
+    },
+    errors,
+  }
+}
+
 export function produceSummary(r: ProduceResult, recordSize: number): string {
   const errs = Object.entries(r.errors)
   return (
