@@ -10,6 +10,7 @@ import { RawConnection } from './raw-connection.js'
 import { parseNumber } from './args.js'
 import { analyseProfile } from './profile.js'
 import { SourceMap } from './sourcemap.js'
+import { runRelayLatency, startRelay } from './relay.js'
 
 t.test('Produce requests decode with the generic codec (v3-v11)', async t => {
   const source = await BatchSource.create({ recordSize: 100, batchBytes: 16384, compression: Compression.None })
@@ -155,4 +156,14 @@ t.test('runs taken in pieces combine into one result', async t => {
   t.equal(c.latency.p99, 2, 'the highest piece percentile')
   t.same(c.errors, { NOT_LEADER_OR_FOLLOWER: 4 })
   t.throws(() => combineProduceRuns([]))
+})
+
+t.test('the relay forwards every record from the source to the destination connection', async t => {
+  const relay = await startRelay()
+  const r = await runRelayLatency({ host: 'localhost', port: relay.port, numRecords: 300, rate: 2000, warmup: 100 })
+  t.equal(r.records, 300, 'all records arrive')
+  t.equal(r.latency.count, 200, 'the warm-up records are not measured')
+  t.ok(r.latency.p50 > 0 && r.latency.p50 < 1000, `a plausible latency (${r.latency.p50} ms)`)
+  t.equal(relay.stats().bytes, 300 * 8)
+  await relay.close()
 })

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 
-export type HostKind = 'broker' | 'sink-ack' | 'sink-file' | 'sink-file-sync'
+export type HostKind = 'broker' | 'sink-ack' | 'sink-file' | 'sink-file-sync' | 'relay'
 
 export interface HostConfig {
   kind: HostKind
@@ -123,6 +123,11 @@ export async function startService(cfg: HostConfig): Promise<RunningService> {
     // run in the background it would take I/O and CPU from the next measurement.
     stopInner = () => broker.stop()
     cleanUp = () => removeTree(broker.dataDir)
+  } else if (cfg.kind === 'relay') {
+    const { startRelay } = await import('./relay.js')
+    const relay = await startRelay()
+    port = relay.port
+    stopInner = () => relay.close()
   } else {
     const { startSink } = await import('./sinks.js')
     const sink = await startSink(cfg.kind === 'sink-ack' ? 'ack' : cfg.kind === 'sink-file' ? 'file' : 'file-sync')
