@@ -7,18 +7,13 @@
 //           and times each from just before its write to its arrival on the destination.
 
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import type { SinkServer } from './sinks.js'
 import { LatencyHistogram, nowUs, type LatencySummary } from './stats.js'
 
 const DST = Buffer.from('DST\n')
 const RECORD = 8
 
-export interface RelayServer {
-  readonly port: number
-  stats(): { frames: number; bytes: number }
-  close(): Promise<void>
-}
-
-export async function startRelay(host = 'localhost'): Promise<RelayServer> {
+export async function startRelay(host = 'localhost'): Promise<SinkServer> {
   let bytes = 0
   let dst: Socket | null = null
   const sockets = new Set<Socket>()
