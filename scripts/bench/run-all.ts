@@ -146,6 +146,8 @@ const s1Stream: Omit<ProduceOptions, 'host' | 'port'> = {
   ...quiet,
 }
 const S6_WARMUP_MS = 1000
+// S5 sends a record a millisecond, so a fresh broker's hot paths take longer to be compiled.
+const S5_WARMUP_MS = 2000
 const s3Stream: Omit<ProduceOptions, 'host' | 'port'> = { ...s1Stream, topic: `s3-${stamp}`, recordSize: 1024, batchBytes: 16 << 10 }
 const prodLine = (r: ProduceResult): string =>
   `${fmt(r.recordsPerSec)} records/s, ${r.mibPerSec.toFixed(1)} MB/s, ${fmt(r.requestsPerSec)} requests/s, latency p50 ${r.latency.p50} / p99 ${r.latency.p99} / max ${r.latency.max} ms` +
@@ -196,11 +198,11 @@ await step('s4', async () => {
 })
 await step('s5', async () => {
   // The machine's own end-to-end latency: the same records at the same rate through a bare relay.
-  results.relay = await runAgainstRelay({ numRecords: Math.round(D) + 200, rate: 1000, warmup: 200 }, mode)
+  results.relay = await runAgainstRelay({ numRecords: Math.round(D) + S5_WARMUP_MS, rate: 1000, warmupMs: S5_WARMUP_MS }, mode)
   const rl = results.relay.latency
   log(`  S5 records → relay: p50 ${rl.p50} / p99 ${rl.p99} / p99.9 ${rl.p999} / max ${rl.max} ms; ${formatHostStats(results.relay.hostStats)}`)
   results.scenarios.s5 = await hosted('s5', (host, port) =>
-    runE2e({ host, port, topic: `s5-${stamp}`, numRecords: Math.round(D) + 200, rate: 1000, acks: 1, recordSize: 100, warmup: 200, maxWaitMs: 1000, timeoutMs: D + 30_000 }),
+    runE2e({ host, port, topic: `s5-${stamp}`, numRecords: Math.round(D) + S5_WARMUP_MS, rate: 1000, acks: 1, recordSize: 100, warmupMs: S5_WARMUP_MS, maxWaitMs: 1000, timeoutMs: D + 30_000 }),
   )
   const l = results.scenarios.s5.result.latency
   log(`  S5: end-to-end p50 ${l.p50} / p99 ${l.p99} / p99.9 ${l.p999} / max ${l.max} ms at ${results.scenarios.s5.result.achievedRate.toFixed(0)} records/s`)

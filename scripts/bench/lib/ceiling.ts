@@ -24,7 +24,7 @@ export async function runAgainstSink(
 }
 
 /** S5's ceiling: records at `rate` through a bare relay hosted the way the broker is. */
-export async function runAgainstRelay(o: { numRecords: number; rate: number; warmup: number }, mode: HostMode = 'worker'): Promise<RelayLatencyResult & { hostStats: HostStats }> {
+export async function runAgainstRelay(o: { numRecords: number; rate: number; warmupMs: number }, mode: HostMode = 'worker'): Promise<RelayLatencyResult & { hostStats: HostStats }> {
   const host = await startHost({ kind: 'relay' }, mode)
   try {
     await host.stats()

@@ -51,8 +51,8 @@ export interface RelayLatencyResult {
   latency: LatencySummary
 }
 
-/** Sends `numRecords` records at `rate` per second through the relay; latency of all but the first `warmup`. */
-export async function runRelayLatency(o: { host: string; port: number; numRecords: number; rate: number; warmup: number }): Promise<RelayLatencyResult> {
+/** Sends `numRecords` records at `rate` per second through the relay; latency of those sent after the first `warmupMs`. */
+export async function runRelayLatency(o: { host: string; port: number; numRecords: number; rate: number; warmupMs: number }): Promise<RelayLatencyResult> {
   const open = (): Promise<Socket> =>
     new Promise((resolve, reject) => {
       const s = connect(o.port, o.host, () => resolve(s))
@@ -68,6 +68,7 @@ export async function runRelayLatency(o: { host: string; port: number; numRecord
   const hist = new LatencyHistogram()
   let seen = 0
   let pending = Buffer.alloc(0)
+  let measuredFromUs = 0 // set when sending starts
   const done = new Promise<void>((resolve, reject) => {
     const timeout = setTimeout(() => reject(new Error(`relay: ${seen} of ${o.numRecords} records arrived`)), (o.numRecords / o.rate) * 1000 + 30_000)
     dst.on('data', chunk => {
@@ -76,7 +77,7 @@ export async function runRelayLatency(o: { host: string; port: number; numRecord
       let pos = 0
       for (; pending.length - pos >= RECORD; pos += RECORD) {
         const seq = pending.readUInt32BE(pos)
-        if (seq >= o.warmup) hist.record(now - sentAt[seq]!)
+        if (sentAt[seq]! >= measuredFromUs) hist.record(now - sentAt[seq]!)
         seen++
       }
       pending = pending.subarray(pos)
@@ -87,6 +88,7 @@ export async function runRelayLatency(o: { host: string; port: number; numRecord
     })
   })
   const t0 = nowUs()
+  measuredFromUs = t0 + o.warmupMs * 1000
   let sent = 0
   const tick = (): void => {
     const due = Math.min(o.numRecords, Math.floor(((nowUs() - t0) * o.rate) / 1e6) + 1)
