@@ -323,7 +323,7 @@ if (sc.s5) {
   const l = sc.s5.result.latency
   const rl = results.relay?.latency
   const relay = rl ? `bare relay at the same rate: p50 ${rl.p50} ms, p99 ${rl.p99} ms, max ${rl.max} ms` : '—'
-  rows.push({ scenario: 'S5 end-to-end latency at 1,000 records/s', figure: `p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms`, target: 'p99 ≤ 3 ms', ceiling: relay, met: l.p99 <= 3 })
+  rows.push({ scenario: `S5 end-to-end latency at 1,000 records/s (first ${fmt(sc.s5.result.warmupMs)} ms not counted)`, figure: `p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms`, target: 'p99 ≤ 3 ms', ceiling: relay, met: l.p99 <= 3 })
 }
 if (sc.s6) {
   const r = sc.s6.result
