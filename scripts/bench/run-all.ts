@@ -146,7 +146,8 @@ const s1Stream: Omit<ProduceOptions, 'host' | 'port'> = {
   ...quiet,
 }
 const S6_WARMUP_MS = 1000
-// S5 sends a record a millisecond, so a fresh broker's hot paths take longer to be compiled.
+// S5 leaves out the records of its first 2 s: at one record a millisecond the broker's and the
+// client's hot paths are still being compiled then (scripts/bench/README.md has the figures).
 const S5_WARMUP_MS = 2000
 const s3Stream: Omit<ProduceOptions, 'host' | 'port'> = { ...s1Stream, topic: `s3-${stamp}`, recordSize: 1024, batchBytes: 16 << 10 }
 const prodLine = (r: ProduceResult): string =>
