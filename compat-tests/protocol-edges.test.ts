@@ -99,21 +99,8 @@ t.test('one TCP write of requests answered at once and requests that wait: answe
     [ApiKey.Fetch, 11, fetchBody('pipelined', 0, 0)],
   ]
   const bytes = Buffer.concat(requests.flatMap(([k, v, body], i) => frameRequest(encodeRequest(k, v, { correlationId: 500 + i, clientId: 'pipe' }, body as never))))
-  const frames: Buffer[] = []
   const started = Date.now()
-  await new Promise<void>(resolve => {
-    let buf = Buffer.alloc(0)
-    raw.socket.removeAllListeners('data')
-    raw.socket.on('data', chunk => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        frames.push(buf.subarray(4, 4 + buf.readInt32BE(0)))
-        buf = buf.subarray(4 + buf.readInt32BE(0))
-      }
-      if (frames.length === requests.length) resolve()
-    })
-    raw.writeRaw(bytes)
-  })
+  const frames = await raw.writeRawAndReadFrames(bytes, requests.length)
   t.ok(Date.now() - started >= 250, 'the long poll held the requests behind it')
   const answers = frames.map((f, i) => decodeResponse(requests[i]![0], requests[i]![1], f))
   t.same(answers.map(a => a.correlationId), requests.map((_, i) => 500 + i), 'answers in request order')

@@ -92,6 +92,28 @@ export class ClientConnection {
     this.socket.write(bytes)
   }
 
+  /**
+   * Sends raw bytes and resolves with the next `count` response frames (without their size
+   * prefix) as they arrive; for tests that pipeline hand-made requests. The connection's own
+   * response matching is switched off for good.
+   */
+  writeRawAndReadFrames(bytes: Buffer, count: number): Promise<Buffer[]> {
+    const frames: Buffer[] = []
+    return new Promise(resolve => {
+      let buf = Buffer.alloc(0)
+      this.socket.removeAllListeners('data')
+      this.socket.on('data', chunk => {
+        buf = Buffer.concat([buf, chunk])
+        while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          frames.push(buf.subarray(4, 4 + buf.readInt32BE(0)))
+          buf = buf.subarray(4 + buf.readInt32BE(0))
+        }
+        if (frames.length >= count) resolve(frames.slice(0, count))
+      })
+      this.socket.write(bytes)
+    })
+  }
+
   /** Sends a request and resolves with its decoded response body. */
   async send<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, body: RequestTypes[K]): Promise<ResponseTypes[K]> {
     if (this.closedError) throw this.closedError

@@ -136,20 +136,7 @@ t.test('server', async t => {
     const many = Buffer.concat(
       Array.from({ length: 50 }, (_, i) => Buffer.concat(frameRequest(encodeRequest(ApiKey.ApiVersions, 1, { correlationId: 1000 + i, clientId: 'x' }, {})))),
     )
-    const ids: number[] = []
-    await new Promise<void>(resolve => {
-      let buf = Buffer.alloc(0)
-      c.socket.removeAllListeners('data')
-      c.socket.on('data', chunk => {
-        buf = Buffer.concat([buf, chunk])
-        while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-          ids.push(buf.readInt32BE(4))
-          buf = buf.subarray(4 + buf.readInt32BE(0))
-        }
-        if (ids.length === 50) resolve()
-      })
-      c.writeRaw(many)
-    })
+    const ids = (await c.writeRawAndReadFrames(many, 50)).map(f => f.readInt32BE(0))
     t.same(ids, Array.from({ length: 50 }, (_, i) => 1000 + i))
     c.close()
   })
