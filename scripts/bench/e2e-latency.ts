@@ -35,4 +35,5 @@ const r = await withTarget(opts, t =>
 )
 console.log(`${r.records} records at ${r.achievedRate.toFixed(1)} records/s over ${r.seconds.toFixed(2)} s (${r.measured} measured: those sent in the first ${r.warmupMs} ms left out)`)
 console.log(`end-to-end: ${latencyLine(r.latency)}`)
+console.log(`end-to-end, every record (warm-up included): ${latencyLine(r.latencyAll)}`)
 console.log(`produce round trip: ${latencyLine(r.produceLatency)}`)

@@ -149,6 +149,8 @@ const S6_WARMUP_MS = 1000
 // S5 leaves out the records of its first 2 s: at one record a millisecond the broker's and the
 // client's hot paths are still being compiled then (scripts/bench/README.md has the figures).
 const S5_WARMUP_MS = 2000
+// 10 s measured at the default duration (100 records above the p99), as long as the warm-up five times over.
+const S5_RECORDS = Math.round(2 * D) + S5_WARMUP_MS
 const s3Stream: Omit<ProduceOptions, 'host' | 'port'> = { ...s1Stream, topic: `s3-${stamp}`, recordSize: 1024, batchBytes: 16 << 10 }
 const prodLine = (r: ProduceResult): string =>
   `${fmt(r.recordsPerSec)} records/s, ${r.mibPerSec.toFixed(1)} MB/s, ${fmt(r.requestsPerSec)} requests/s, latency p50 ${r.latency.p50} / p99 ${r.latency.p99} / max ${r.latency.max} ms` +
@@ -199,14 +201,15 @@ await step('s4', async () => {
 })
 await step('s5', async () => {
   // The machine's own end-to-end latency: the same records at the same rate through a bare relay.
-  results.relay = await runAgainstRelay({ numRecords: Math.round(D) + S5_WARMUP_MS, rate: 1000, warmupMs: S5_WARMUP_MS }, mode)
+  results.relay = await runAgainstRelay({ numRecords: S5_RECORDS, rate: 1000, warmupMs: S5_WARMUP_MS }, mode)
   const rl = results.relay.latency
   log(`  S5 records → relay: p50 ${rl.p50} / p99 ${rl.p99} / p99.9 ${rl.p999} / max ${rl.max} ms; ${formatHostStats(results.relay.hostStats)}`)
   results.scenarios.s5 = await hosted('s5', (host, port) =>
-    runE2e({ host, port, topic: `s5-${stamp}`, numRecords: Math.round(D) + S5_WARMUP_MS, rate: 1000, acks: 1, recordSize: 100, warmupMs: S5_WARMUP_MS, maxWaitMs: 1000, timeoutMs: D + 30_000 }),
+    runE2e({ host, port, topic: `s5-${stamp}`, numRecords: S5_RECORDS, rate: 1000, acks: 1, recordSize: 100, warmupMs: S5_WARMUP_MS, maxWaitMs: 1000, timeoutMs: S5_RECORDS + 30_000 }),
   )
   const l = results.scenarios.s5.result.latency
-  log(`  S5: end-to-end p50 ${l.p50} / p99 ${l.p99} / p99.9 ${l.p999} / max ${l.max} ms at ${results.scenarios.s5.result.achievedRate.toFixed(0)} records/s`)
+  const la = results.scenarios.s5.result.latencyAll
+  log(`  S5: end-to-end p50 ${l.p50} / p99 ${l.p99} / p99.9 ${l.p999} / max ${l.max} ms at ${results.scenarios.s5.result.achievedRate.toFixed(0)} records/s; every record, warm-up included: p99 ${la.p99} / max ${la.max} ms`)
 })
 await step('s6', async () => {
   const s1 = results.scenarios.s1?.result
@@ -322,9 +325,10 @@ if (sc.s4) {
 }
 if (sc.s5) {
   const l = sc.s5.result.latency
+  const la = sc.s5.result.latencyAll
   const rl = results.relay?.latency
   const relay = rl ? `bare relay at the same rate: p50 ${rl.p50} ms, p99 ${rl.p99} ms, max ${rl.max} ms` : '—'
-  rows.push({ scenario: `S5 end-to-end latency at 1,000 records/s (first ${fmt(sc.s5.result.warmupMs)} ms not counted)`, figure: `p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms`, target: 'p99 ≤ 3 ms', ceiling: relay, met: l.p99 <= 3 })
+  rows.push({ scenario: `S5 end-to-end latency at 1,000 records/s (first ${fmt(sc.s5.result.warmupMs)} ms not counted)`, figure: `p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms (all ${fmt(sc.s5.result.records)} records, warm-up included: p99 ${la.p99} ms)`, target: 'p99 ≤ 3 ms', ceiling: relay, met: l.p99 <= 3 })
 }
 if (sc.s6) {
   const r = sc.s6.result
