@@ -40,6 +40,16 @@ t.test('starts, serves, shuts down cleanly on SIGTERM, restarts with its data', 
   t.equal(await second.exited, 0, 'exit code 0 after SIGINT')
 })
 
+t.test('--help prints the usage and exits 0 without starting a broker; a misspelt flag is pointed at it', async t => {
+  const r = run(['--help'])
+  t.equal(await r.exited, 0)
+  t.match(r.output(), /Usage: npx tsx src\/main\.ts \[--config server\.properties\] \[--override key=value \.\.\.\]/)
+  t.notMatch(r.output(), /ready on/)
+  const typo = run(['--hepl'])
+  t.equal(await typo.exited, 2)
+  t.match(typo.output(), /unknown argument '--hepl' — did you mean '--help'\?/)
+})
+
 t.test('an unknown config key names the closest known one', async t => {
   const r = run(['--override', 'log.retension.ms=1000'])
   t.equal(await r.exited, 2)

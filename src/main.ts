@@ -7,10 +7,23 @@ import { createLogger } from './util/index.js'
 
 const log = createLogger('millrace')
 
+const USAGE = `Usage: npx tsx src/main.ts [--config server.properties] [--override key=value ...]
+
+Starts a Millrace node (by default a single-node broker on localhost:9092, data in ./data).
+  --config FILE          a Kafka properties file (a bare *.properties argument works too, as for kafka-server-start.sh)
+  --override key=value   sets one config, above the file and MILLRACE_* environment variables (repeatable)
+  --help                 prints this
+Config keys, defaults and the environment variable form: README.md, "Configuration".`
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n')
+    return
+  }
   let config
   try {
-    config = loadBrokerConfig({ argv: process.argv.slice(2), env: process.env })
+    config = loadBrokerConfig({ argv, env: process.env })
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) log.error(line)

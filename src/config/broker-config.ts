@@ -577,7 +577,8 @@ export interface ConfigArgs {
   rest: string[]
 }
 
-const ARG_FLAGS = ['--config', '--override']
+// --help is handled by src/main.ts before the config is loaded; listed here for did-you-mean.
+const ARG_FLAGS = ['--config', '--override', '--help']
 
 /** Parse the config-related command-line arguments (without node and script: pass `process.argv.slice(2)`). */
 export function parseConfigArgs(argv: readonly string[]): ConfigArgs {
