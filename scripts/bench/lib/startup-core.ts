@@ -161,7 +161,8 @@ export function compileBroker(log: (line: string) => void = () => {}): CompileRe
     tsconfig,
     JSON.stringify({
       extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { noEmit: false, outDir, rootDir: ROOT, sourceMap: true, noEmitOnError: false, incremental: false, declaration: false },
+      // typeRoots: `types: ["node"]` would otherwise be looked up beside this temp tsconfig.
+      compilerOptions: { noEmit: false, outDir, rootDir: ROOT, typeRoots: [join(ROOT, 'node_modules/@types')], sourceMap: true, noEmitOnError: false, incremental: false, declaration: false },
       include: [join(ROOT, 'src'), join(ROOT, 'scripts/bench/lib/startup-inproc.ts')],
       exclude: [join(ROOT, 'src/**/*.test.ts')],
     }),
