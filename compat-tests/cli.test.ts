@@ -40,6 +40,40 @@ t.test('starts, serves, shuts down cleanly on SIGTERM, restarts with its data', 
   t.equal(await second.exited, 0, 'exit code 0 after SIGINT')
 })
 
+t.test('creates and restarts with more partitions than half its open-file limit', async t => {
+  // The broker keeps segment files in a pool of half the limit; opening hundreds of partitions at
+  // once (a new topic, or every partition at start-up) must not run past the rest of it.
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const args = ['--override', `log.dirs=${join(dir, 'data')}`, '--override', 'listeners=PLAINTEXT://localhost:0']
+  const partitions = 600
+  const first = run(args, {}, 512)
+  const [, port] = await first.waitFor(/ready on PLAINTEXT:\/\/localhost:(\d+)/)
+  const admin = kafkaClient(`localhost:${port}`).admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: 'many', numPartitions: partitions }], timeout: 60_000 })
+  const producer = kafkaClient(`localhost:${port}`).producer()
+  await producer.connect()
+  await producer.send({ topic: 'many', acks: -1, messages: Array.from({ length: partitions }, (_, i) => ({ partition: i, value: `m${i}` })) })
+  await producer.disconnect()
+  await admin.disconnect()
+  first.child.kill('SIGTERM')
+  t.equal(await first.exited, 0, 'first run stopped cleanly')
+  t.notMatch(first.output(), /EMFILE/, 'no open-file errors while creating')
+
+  const second = run(args, {}, 512)
+  const [, port2] = await second.waitFor(/ready on PLAINTEXT:\/\/localhost:(\d+)/, 60_000)
+  const admin2 = kafkaClient(`localhost:${port2}`).admin()
+  await admin2.connect()
+  const offsets = await admin2.fetchTopicOffsets('many')
+  t.equal(offsets.length, partitions)
+  t.ok(offsets.every(o => o.high === '1'), 'every partition is back with its message')
+  await admin2.disconnect()
+  second.child.kill('SIGTERM')
+  t.equal(await second.exited, 0, 'second run stopped cleanly')
+  t.notMatch(second.output(), /EMFILE|cannot open the log/, 'no open-file errors at start-up')
+})
+
 t.test('--help prints the usage and exits 0 without starting a broker; a misspelt flag is pointed at it', async t => {
   const r = run(['--help'])
   t.equal(await r.exited, 0)

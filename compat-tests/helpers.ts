@@ -20,8 +20,11 @@ export interface BrokerProcess {
   waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>
 }
 
-export function runBrokerProcess(args: string[], env: Record<string, string> = {}): BrokerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+/** `fileLimit`: the broker's limit on open files (its soft and hard RLIMIT_NOFILE), set by the shell's ulimit. */
+export function runBrokerProcess(args: string[], env: Record<string, string> = {}, fileLimit?: number): BrokerProcess {
+  const node = [process.execPath, '--import', 'tsx', 'src/main.ts', ...args]
+  const [cmd, ...cmdArgs] = fileLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${fileLimit} && exec "$@"`, 'sh', ...node]
+  const child = spawn(cmd!, cmdArgs, {
     cwd: root,
     env: { ...process.env, MILLRACE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,25 +5,16 @@
  * open, so thousands of partitions stay under the process's file limit.
  */
 import fs from 'node:fs'
-import { closeFd, openFd } from './fsutil.js'
+import { closeFd, openFd, softOpenFileLimit } from './fsutil.js'
 
 /**
- * Half the process's soft limit on open files (from /proc/self/limits on Linux),
- * between 64 and 10000; 500 where the limit cannot be read. The other half is left
- * for sockets, index files and checkpoints.
+ * Half the process's soft limit on open files, between 64 and 10000; 500 where the limit cannot
+ * be read. The other half is left for sockets and short-lived files (fsutil.withShortLivedFile).
  */
 export function defaultMaxOpenFiles(): number {
-  try {
-    const text = fs.readFileSync('/proc/self/limits', 'utf8')
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(text)
-    if (m) {
-      const soft = m[1] === 'unlimited' ? 20000 : Number(m[1])
-      return Math.max(64, Math.min(10000, Math.floor(soft / 2)))
-    }
-  } catch {
-    // Not Linux.
-  }
-  return 500
+  const soft = softOpenFileLimit()
+  if (soft === null) return 500
+  return Math.max(64, Math.min(10000, Math.floor(soft / 2)))
 }
 
 /** Something with a file the pool can open (a segment's .log file). */

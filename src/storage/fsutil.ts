@@ -4,6 +4,33 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { ConcurrencyLimit } from '../util/index.js'
+
+/** The process's soft limit on open files (Linux: /proc/self/limits), or null where it cannot be read. */
+export function softOpenFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))
+    if (m) return m[1] === 'unlimited' ? null : Number(m[1])
+  } catch {
+    // Not Linux.
+  }
+  return null
+}
+
+/**
+ * Files opened for one short job and closed again (checkpoints, partition.metadata, index writes,
+ * directory fsyncs): at most an eighth of the open-file limit (8 to 128) at once. Thousands of
+ * partitions doing such a job together (a new topic, every partition at start-up) would otherwise
+ * each open theirs at the same moment and run past the limit, which the pool of segment files
+ * (file-pool.ts) already shares with the sockets. A job never starts another inside itself, so a
+ * full limit cannot deadlock.
+ */
+const shortLivedFiles = new ConcurrencyLimit(Math.max(8, Math.min(128, Math.floor((softOpenFileLimit() ?? 1024) / 8))))
+
+/** Runs `job`, which opens a file and closes it before it ends, within the limit above. */
+export function withShortLivedFile<T>(job: () => Promise<T>): Promise<T> {
+  return shortLivedFiles.run(job)
+}
 
 export function openFd(file: string, flags: string | number, mode = 0o644): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))))
@@ -127,20 +154,22 @@ export function fstatSize(fd: number): Promise<number> {
 }
 
 /** fsync a directory so renames and creations in it are durable. Best effort on platforms that refuse. */
-export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number
-  try {
-    fd = await openFd(dir, 'r')
-  } catch {
-    return
-  }
-  try {
-    await fsyncFd(fd)
-  } catch {
-    // Some file systems do not support fsync on directories.
-  } finally {
-    await closeFd(fd).catch(() => {})
-  }
+export function fsyncDir(dir: string): Promise<void> {
+  return withShortLivedFile(async () => {
+    let fd: number
+    try {
+      fd = await openFd(dir, 'r')
+    } catch {
+      return
+    }
+    try {
+      await fsyncFd(fd)
+    } catch {
+      // Some file systems do not support fsync on directories.
+    } finally {
+      await closeFd(fd).catch(() => {})
+    }
+  })
 }
 
 let tmpCounter = 0
@@ -152,25 +181,28 @@ let tmpCounter = 0
  */
 export async function atomicWriteFile(file: string, data: Buffer | string, sync = true): Promise<void> {
   const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`
-  const fd = await openFd(tmp, 'w')
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
-    await writeAt(fd, buf, 0, buf.length, 0)
-    if (sync) await fsyncFd(fd)
-  } catch (e) {
-    await closeFd(fd).catch(() => {})
-    await fs.promises.rm(tmp, { force: true })
-    throw e
-  }
-  await closeFd(fd)
+  await withShortLivedFile(async () => {
+    const fd = await openFd(tmp, 'w')
+    try {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+      await writeAt(fd, buf, 0, buf.length, 0)
+      if (sync) await fsyncFd(fd)
+    } catch (e) {
+      await closeFd(fd).catch(() => {})
+      await fs.promises.rm(tmp, { force: true })
+      throw e
+    }
+    await closeFd(fd)
+  })
   await fs.promises.rename(tmp, file)
+  // After the job above has given back its place: fsyncDir takes one of its own.
   if (sync) await fsyncDir(path.dirname(file))
 }
 
 /** Reads a whole file, or null when it does not exist. */
 export async function readFileOrNull(file: string): Promise<Buffer | null> {
   try {
-    return await fs.promises.readFile(file)
+    return await withShortLivedFile(() => fs.promises.readFile(file))
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw e

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'
 import { readInt64Number, writeInt64Number } from '../wire/index.js'
-import { closeFd, fsyncFd, ftruncate, openFd, writeAt } from './fsutil.js'
+import { closeFd, fsyncFd, ftruncate, openFd, withShortLivedFile, writeAt } from './fsutil.js'
 
 const INITIAL_ENTRIES = 32
 
@@ -95,14 +95,16 @@ abstract class SegmentIndex {
   async persist(sync: boolean): Promise<void> {
     const size = this.sizeInBytes
     if (!this.dirty && (!sync || this.synced)) return
-    const fd = await openFd(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT)
-    try {
-      if (this.persistedBytes < size) await writeAt(fd, this.buf, this.persistedBytes, size - this.persistedBytes, this.persistedBytes)
-      if (this.fileBytes > size || this.fileBytes < size) await ftruncate(fd, size)
-      if (sync) await fsyncFd(fd)
-    } finally {
-      await closeFd(fd)
-    }
+    await withShortLivedFile(async () => {
+      const fd = await openFd(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT)
+      try {
+        if (this.persistedBytes < size) await writeAt(fd, this.buf, this.persistedBytes, size - this.persistedBytes, this.persistedBytes)
+        if (this.fileBytes > size || this.fileBytes < size) await ftruncate(fd, size)
+        if (sync) await fsyncFd(fd)
+      } finally {
+        await closeFd(fd)
+      }
+    })
     this.persistedBytes = this.fileBytes = size
     if (sync) this.synced = true
   }

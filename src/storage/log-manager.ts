@@ -31,6 +31,7 @@ import {
 } from './checkpoint.js'
 import { LogCleaner, type CleanerStats } from './cleaner.js'
 import { type Clock, type LogConfig, type Logger, consoleLogger, isCompacted, makeLogConfig, systemClock } from './config.js'
+import { ConcurrencyLimit } from '../util/index.js'
 import { FilePool } from './file-pool.js'
 import { atomicWriteFile, fsyncDir, readFileOrNull, unlinkIfExists } from './fsutil.js'
 import { Log, parseTopicPartitionName } from './log.js'
@@ -87,6 +88,13 @@ export interface LoadSummary {
 
 const DELETE_DIR_SUFFIX = '-delete'
 
+interface LogEntry {
+  log: Log
+  dir: DirState
+  /** What the log's partition.metadata holds (undefined: no file, or one that does not parse). */
+  topicId: string | undefined
+}
+
 export class LogManager {
   readonly logDirs: string[]
   readonly logger: Logger
@@ -94,8 +102,10 @@ export class LogManager {
   readonly pool: FilePool
   defaultConfig: LogConfig
   private readonly opts: LogManagerOptions
-  private readonly logs = new Map<string, { log: Log; dir: DirState }>()
+  private readonly logs = new Map<string, LogEntry>()
   private readonly creating = new Map<string, Promise<Log>>()
+  /** Log creations running at once (each holds a few files open while it runs). */
+  private readonly creations: ConcurrencyLimit
   private readonly dirs: DirState[] = []
   private readonly timers: NodeJS.Timeout[] = []
   private readonly cleaner: LogCleaner
@@ -114,6 +124,7 @@ export class LogManager {
     this.logger = opts.logger ?? consoleLogger
     this.clock = opts.clock ?? systemClock
     this.pool = new FilePool(opts.maxOpenFiles)
+    this.creations = new ConcurrencyLimit(Math.max(1, opts.loadConcurrency ?? 8))
     this.defaultConfig = makeLogConfig(opts.defaultConfig ?? {})
     this.cleaner = new LogCleaner({ logger: this.logger, clock: this.clock, maxMapEntries: opts.cleanerMaxMapEntries })
   }
@@ -186,7 +197,7 @@ export class LogManager {
           hooks: this.hooksFor(item.dir),
         })
         if (log.loadStats.recoveryRan) this.loadSummary.recoveredLogs++
-        this.logs.set(key, { log, dir: item.dir })
+        this.logs.set(key, { log, dir: item.dir, topicId: await this.readTopicId(log) })
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, toLoad.length) }, worker))
@@ -257,7 +268,8 @@ export class LogManager {
     const existing = this.logs.get(key)
     if (existing) {
       if (config) existing.log.updateConfig({ ...this.defaultConfig, ...config })
-      if (topicId) await this.ensurePartitionMetadata(existing.log, topicId)
+      // Known from loading: checking every partition's file again at start-up opened them all at once.
+      if (topicId && existing.topicId !== topicId) await this.creations.run(() => this.writePartitionMetadata(existing, topicId))
       return existing.log
     }
     const pending = this.creating.get(key)
@@ -266,7 +278,7 @@ export class LogManager {
     if (!/^[a-zA-Z0-9._-]+$/.test(topic) || !Number.isInteger(partition) || partition < 0) {
       throw new RangeError(`invalid topic partition ${topic}-${partition}`)
     }
-    const p = (async () => {
+    const p = this.creations.run(async () => {
       const dir = this.pickDir()
       const log = await Log.open({
         dir: path.join(dir.dir, `${topic}-${partition}`),
@@ -279,11 +291,12 @@ export class LogManager {
         hadCleanShutdown: false,
         hooks: this.hooksFor(dir),
       })
-      if (topicId) await this.ensurePartitionMetadata(log, topicId)
-      this.logs.set(key, { log, dir })
+      const entry: LogEntry = { log, dir, topicId: await this.readTopicId(log) }
+      if (topicId && entry.topicId !== topicId) await this.writePartitionMetadata(entry, topicId)
+      this.logs.set(key, entry)
       this.logger.info(`created log for partition ${key} in ${dir.dir}`)
       return log
-    })()
+    })
     this.creating.set(key, p)
     try {
       return await p
@@ -292,32 +305,29 @@ export class LogManager {
     }
   }
 
-  private async ensurePartitionMetadata(log: Log, topicId: string): Promise<void> {
+  /** The topic id in a log's partition.metadata: undefined if there is none or it does not parse (then it is rewritten when the topic id is next given). */
+  private async readTopicId(log: Log): Promise<string | undefined> {
     const file = path.join(log.dir, PARTITION_METADATA)
     const buf = await readFileOrNull(file)
-    if (buf !== null) {
-      try {
-        const existing = parsePartitionMetadata(buf.toString('utf8'), file)
-        if (existing === topicId) return
-        this.logger.warn(`${log.name}: partition.metadata has topic id ${existing}, now ${topicId}; rewriting it`)
-      } catch (e) {
-        this.logger.warn(`${(e as Error).message}; rewriting it`)
-      }
+    if (buf === null) return undefined
+    try {
+      return parsePartitionMetadata(buf.toString('utf8'), file)
+    } catch (e) {
+      this.logger.warn(`${(e as Error).message}; it will be rewritten`)
+      return undefined
     }
-    await atomicWriteFile(file, formatPartitionMetadata(topicId))
+  }
+
+  /** Writes partition.metadata with `topicId` (the entry's differs or is missing). */
+  private async writePartitionMetadata(entry: LogEntry, topicId: string): Promise<void> {
+    if (entry.topicId) this.logger.warn(`${entry.log.name}: partition.metadata has topic id ${entry.topicId}, now ${topicId}; rewriting it`)
+    await atomicWriteFile(path.join(entry.log.dir, PARTITION_METADATA), formatPartitionMetadata(topicId))
+    entry.topicId = topicId
   }
 
   /** The topic id in the log's partition.metadata, if any. */
-  async topicIdOf(topic: string, partition: number): Promise<string | undefined> {
-    const log = this.getLog(topic, partition)
-    if (!log) return undefined
-    const buf = await readFileOrNull(path.join(log.dir, PARTITION_METADATA))
-    if (buf === null) return undefined
-    try {
-      return parsePartitionMetadata(buf.toString('utf8'))
-    } catch {
-      return undefined
-    }
+  topicIdOf(topic: string, partition: number): string | undefined {
+    return this.logs.get(tpKey(topic, partition))?.topicId
   }
 
   private pickDir(): DirState {

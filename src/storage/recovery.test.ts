@@ -274,7 +274,7 @@ t.test('LogManager: checkpoints, clean shutdown marker, restart, delete', async 
   }
   tt.equal(m.getLog('orders', 2)!.config.segmentBytes, 3000, 'per-log config')
   tt.ok(fs.existsSync(path.join(dirs[0]!, 'orders-0')) && fs.existsSync(path.join(dirs[1]!, 'orders-1')), 'logs spread over the dirs')
-  tt.equal(await m.topicIdOf('orders', 1), topicId)
+  tt.equal(m.topicIdOf('orders', 1), topicId)
   tt.equal(fs.readFileSync(path.join(m.getLog('orders', 1)!.dir, 'partition.metadata'), 'utf8'), `version: 0\ntopic_id: ${topicId}\n`)
   const o3 = m.getLog('orders', 3)!
   tt.equal(await o3.deleteRecordsBefore(5), 5)
@@ -299,6 +299,15 @@ t.test('LogManager: checkpoints, clean shutdown marker, restart, delete', async 
   for (const d of dirs) tt.notOk(fs.existsSync(path.join(d, '.kafka_cleanshutdown')), 'marker removed while running')
   tt.equal(m.getLog('orders', 3)!.logStartOffset, 5, 'log start offset restored')
   tt.equal(m.getLog('orders', 2)!.highWatermark, 22, 'high watermark restored')
+  tt.equal(m.topicIdOf('orders', 2), topicId, 'topic id read from partition.metadata while loading')
+  const metaFile = path.join(m.getLog('orders', 2)!.dir, 'partition.metadata')
+  const before = fs.statSync(metaFile).mtimeMs
+  await m.getOrCreateLog('orders', 2, undefined, topicId)
+  tt.equal(fs.statSync(metaFile).mtimeMs, before, 'the same topic id again: the file is left alone')
+  const otherId = randomKafkaUuid()
+  await m.getOrCreateLog('orders', 2, undefined, otherId)
+  tt.equal(fs.readFileSync(metaFile, 'utf8'), `version: 0\ntopic_id: ${otherId}\n`, 'a new topic id is written')
+  tt.equal(m.topicIdOf('orders', 2), otherId)
   await m.getLog('orders', 0)!.append(batch({ count: 3 }), 0)
   await m.checkpointAll()
   await m.crash()
@@ -318,6 +327,21 @@ t.test('LogManager: checkpoints, clean shutdown marker, restart, delete', async 
   tt.equal(m.getLog('orders', 1), undefined, 'deleted log stays deleted')
   await m.shutdown()
   tt.same(fs.readdirSync(dirs[1]!).filter((n) => n.startsWith('orders-1')), [], 'deleted dir removed')
+})
+
+t.test('creating many logs at once opens them a few at a time', async (tt) => {
+  const base = tmp(tt)
+  const m = await LogManager.start({ logDirs: [base], logger: captureLogger(), startTimers: false, loadConcurrency: 4 })
+  const openFds = (): number => fs.readdirSync('/proc/self/fd').length
+  const fdsBefore = openFds()
+  let peakFds = 0
+  const sampler = setInterval(() => (peakFds = Math.max(peakFds, openFds())), 1)
+  // What the replica manager does when a 400-partition topic appears: every log asked for at once.
+  const logs = await Promise.all(Array.from({ length: 400 }, (_, p) => m.getOrCreateLog('burst', p, undefined, randomKafkaUuid())))
+  clearInterval(sampler)
+  tt.equal(new Set(logs).size, 400)
+  tt.ok(peakFds - fdsBefore < 100, `open files during the burst stayed bounded (${peakFds - fdsBefore} above the start; unbounded it was several per log)`)
+  await m.shutdown()
 })
 
 t.test('many partitions share a bounded pool of open files', async (tt) => {

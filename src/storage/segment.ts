@@ -8,7 +8,7 @@ import path from 'node:path'
 import { BATCH_HEADER_SIZE, BatchField, ErrorCode, KafkaError, decodeBatchRecords, readInt64Number, writeInt64Number, type BatchSlice } from '../wire/index.js'
 import type { Clock, LogConfig, Logger } from './config.js'
 import type { FilePool, PooledFile } from './file-pool.js'
-import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, writeAt, writevAtSync, readFullySync } from './fsutil.js'
+import { fdatasync, ftruncate, isNotFound, readFileOrNull, readFully, renameIfExists, unlinkIfExists, withShortLivedFile, writeAt, writevAtSync, readFullySync } from './fsutil.js'
 import { ftruncateSync } from 'node:fs'
 import { writeAtTurnEnd, type StagedWriter } from '../util/index.js'
 
@@ -206,7 +206,8 @@ export class LogSegment implements PooledFile, StagedWriter {
     const kept = list.filter((e) => e.lastOffset < offset)
     if (kept.length === list.length) return
     this.txnEntries = kept
-    await fs.promises.writeFile(this.txnIndexPath(), encodeAbortedTxns(kept))
+    const bytes = encodeAbortedTxns(kept)
+    await withShortLivedFile(() => fs.promises.writeFile(this.txnIndexPath(), bytes))
   }
   get currentSuffix(): string {
     return this.suffix
@@ -216,8 +217,7 @@ export class LogSegment implements PooledFile, StagedWriter {
   static async create(ctx: SegmentContext, dir: string, baseOffset: number, suffix = ''): Promise<LogSegment> {
     const seg = new LogSegment(ctx, dir, baseOffset, suffix)
     const cfg = ctx.config()
-    const fh = await fs.promises.open(seg.filePath(), 'w')
-    await fh.close()
+    await withShortLivedFile(async () => (await fs.promises.open(seg.filePath(), 'w')).close())
     // The index files are created by their first persist (flush, roll or close).
     seg.offsetIndex = new OffsetIndex(seg.indexPath(), baseOffset, cfg.segmentIndexBytes)
     seg.timeIndex = new TimeIndex(seg.timeIndexPath(), baseOffset, cfg.segmentIndexBytes)

@@ -10,9 +10,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Logger } from './config.js'
-import { atomicWriteFile, fsyncDir, readFileOrNull, unlinkIfExists } from './fsutil.js'
+import { atomicWriteFile, closeFd, fsyncDir, openFd, readFileOrNull, unlinkIfExists, withShortLivedFile } from './fsutil.js'
 import { BatchScanner } from './scanner.js'
-import { openFd, closeFd } from './fsutil.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, offsetFileName, offsetFromFileName } from './segment.js'
 
 const SWAP_END_SUFFIX = '.swap.end'
@@ -31,16 +30,18 @@ export async function removeSwapEnd(dir: string, base: number): Promise<void> {
 
 /** Next offset after the last batch of a log file (its base when empty or unreadable). */
 async function nextOffsetOfFile(file: string, base: number): Promise<number> {
-  const fd = await openFd(file, 'r')
-  try {
-    const size = (await fs.promises.stat(file)).size
-    const scanner = new BatchScanner(fd, 0, size, { chunkSize: 1 << 20 })
-    let next = base
-    for (let b = await scanner.next(); b !== null; b = await scanner.next()) next = b.lastOffset + 1
-    return next
-  } finally {
-    await closeFd(fd)
-  }
+  return withShortLivedFile(async () => {
+    const fd = await openFd(file, 'r')
+    try {
+      const size = (await fs.promises.stat(file)).size
+      const scanner = new BatchScanner(fd, 0, size, { chunkSize: 1 << 20 })
+      let next = base
+      for (let b = await scanner.next(); b !== null; b = await scanner.next()) next = b.lastOffset + 1
+      return next
+    } finally {
+      await closeFd(fd)
+    }
+  })
 }
 
 /** Finishes or discards interrupted swaps in a partition directory. */
