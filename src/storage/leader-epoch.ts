@@ -20,6 +20,8 @@ export interface EpochEndOffset {
 export class LeaderEpochCache {
   private entries: EpochEntry[] = []
   private writing: Promise<void> = Promise.resolve()
+  /** What the file holds (as last read or written), or null when unknown: persist skips a write that would not change it. */
+  private onDisk: string | null = null
 
   constructor(
     readonly file: string,
@@ -36,8 +38,10 @@ export class LeaderEpochCache {
     const buf = await readFileOrNull(cache.file)
     if (buf !== null) {
       try {
-        const list = parseLeaderEpochCheckpoint(buf.toString('utf8'), cache.file)
+        const text = buf.toString('utf8')
+        const list = parseLeaderEpochCheckpoint(text, cache.file)
         for (const e of list) cache.assignEntry(e)
+        cache.onDisk = text
       } catch (e) {
         logger?.warn(`${(e as Error).message}; starting with an empty leader epoch cache`)
       }
@@ -124,22 +128,28 @@ export class LeaderEpochCache {
     return { leaderEpoch: floor.epoch, endOffset: higher.startOffset }
   }
 
-  /** Removes entries whose start offset is >= endOffset (log truncation). */
-  async truncateFromEnd(endOffset: number): Promise<void> {
+  /**
+   * Removes entries whose start offset is >= endOffset (log truncation). `persist: false` keeps the
+   * change in memory only, for a log being loaded: what it removes is past the end of the files, so
+   * the next load removes it again, and the next write of the cache (if any) records it. An empty
+   * log loses its (epoch, 0) entry here on every start and gets it back when it becomes leader:
+   * writing both changes cost two fsynced files per partition per restart.
+   */
+  async truncateFromEnd(endOffset: number, persist = true): Promise<void> {
     const before = this.entries.length
     while (this.entries.length && this.entries[this.entries.length - 1]!.startOffset >= endOffset) this.entries.pop()
-    if (this.entries.length !== before) await this.persist()
+    if (this.entries.length !== before && persist) await this.persist()
   }
 
-  /** Removes entries before startOffset; the one holding it now starts there (log start moved). */
-  async truncateFromStart(startOffset: number): Promise<void> {
+  /** Removes entries before startOffset; the one holding it now starts there (log start moved). `persist` as for truncateFromEnd. */
+  async truncateFromStart(startOffset: number, persist = true): Promise<void> {
     let lastRemoved: EpochEntry | undefined
     let i = 0
     while (i < this.entries.length && this.entries[i]!.startOffset <= startOffset) lastRemoved = this.entries[i++]
     if (!lastRemoved) return
     if (i === 1 && lastRemoved.startOffset === startOffset) return
     this.entries = [{ epoch: lastRemoved.epoch, startOffset }, ...this.entries.slice(i)]
-    await this.persist()
+    if (persist) await this.persist()
   }
 
   async clear(): Promise<void> {
@@ -148,10 +158,14 @@ export class LeaderEpochCache {
     await this.persist()
   }
 
-  /** Writes the checkpoint (serialised: the last state always wins). */
+  /** Writes the checkpoint unless the file already holds this state (serialised: the last state always wins). */
   persist(): Promise<void> {
     const run = async (): Promise<void> => {
-      await atomicWriteFile(this.file, formatLeaderEpochCheckpoint(this.entries))
+      const text = formatLeaderEpochCheckpoint(this.entries)
+      if (text === this.onDisk) return
+      this.onDisk = null // unknown until the write is done
+      await atomicWriteFile(this.file, text)
+      this.onDisk = text
     }
     const p = this.writing.then(run, run)
     this.writing = p.catch(() => {})
@@ -162,6 +176,7 @@ export class LeaderEpochCache {
   withFile(file: string): LeaderEpochCache {
     const c = new LeaderEpochCache(file, this.logger)
     c.entries = this.entries.map((e) => ({ ...e }))
+    c.onDisk = this.onDisk // the file moved with its directory
     return c
   }
 }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { unlinkIfExists } from './fsutil.js'
+import { isNotFound, unlinkIfExists } from './fsutil.js'
 import { BatchScanner } from './scanner.js'
 import {
   CLEANED_SUFFIX,
@@ -53,8 +53,15 @@ export function emptyLoadStats(): LoadStats {
  * segment file, by base offset.
  */
 export async function openPartitionDir(ctx: SegmentContext, dir: string): Promise<{ names: string[]; segments: LogSegment[] }> {
-  await fs.promises.mkdir(dir, { recursive: true })
-  let names = await fs.promises.readdir(dir)
+  let names: string[]
+  try {
+    names = await fs.promises.readdir(dir)
+  } catch (e) {
+    // A new partition. (Listing first spares the loading of thousands of existing ones a mkdir each.)
+    if (!isNotFound(e)) throw e
+    await fs.promises.mkdir(dir, { recursive: true })
+    names = []
+  }
   // Leftovers of interrupted deletes, cleanings and atomic writes.
   for (const n of names) {
     if (n.endsWith(DELETED_SUFFIX) || n.endsWith(CLEANED_SUFFIX) || n.endsWith('.tmp')) await unlinkIfExists(path.join(dir, n))

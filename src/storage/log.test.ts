@@ -262,6 +262,32 @@ t.test('leader epoch cache', async (tt) => {
   tt.same(c2.endOffsetFor(3, 200), { leaderEpoch: 3, endOffset: 100 }, 'below the first epoch: requested epoch, first start offset')
 })
 
+t.test('leader epoch checkpoint: rewritten only when it would change; a loaded empty log keeps its file', async (tt) => {
+  const dir = tmp(tt)
+  const file = path.join(dir, 'leader-epoch-checkpoint')
+  const inode = (): number => fs.statSync(file).ino // an atomic write replaces the file: a new inode
+  const c = await LeaderEpochCache.load(dir)
+  await c.assign(0, 0)
+  const first = inode()
+  await c.persist()
+  tt.equal(inode(), first, 'persisting the same state again writes nothing')
+
+  // An empty log at restart: its (0, 0) entry is at its end, so loading removes it, in memory only,
+  // and becoming leader again at epoch 0 puts back what the file already says.
+  const log = await Log.open({ dir, topic: 't', partition: 0, hadCleanShutdown: true })
+  tt.same(log.leaderEpochCache.all, [], 'the entry at the log end is dropped while loading')
+  tt.equal(inode(), first, 'without writing the file')
+  log.assignEpochStartOffset(0, 0)
+  await log.flush()
+  tt.same(log.leaderEpochCache.all, [{ epoch: 0, startOffset: 0 }])
+  tt.equal(inode(), first, 'and the same entry back is no write either')
+  log.assignEpochStartOffset(1, 0)
+  await log.flush()
+  tt.not(inode(), first, 'a new epoch is written')
+  tt.equal(fs.readFileSync(file, 'utf8'), '0\n1\n1 0\n')
+  await log.close()
+})
+
 t.test('producer state: duplicates, sequence and epoch checks', async (tt) => {
   const dir = tmp(tt)
   const log = await open(dir)

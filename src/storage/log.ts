@@ -286,8 +286,9 @@ export class Log {
       this.hwKnown = true
     } else this._highWatermark = logStart
 
-    await this.leaderEpochCache.truncateFromEnd(this._logEndOffset)
-    await this.leaderEpochCache.truncateFromStart(this._logStartOffset)
+    // In memory only: the files say the same after every load (see truncateFromEnd).
+    await this.leaderEpochCache.truncateFromEnd(this._logEndOffset, false)
+    await this.leaderEpochCache.truncateFromStart(this._logStartOffset, false)
     await this.rebuildProducerState()
     this.loadStats.loadTimeMs = performance.now() - t0
   }
