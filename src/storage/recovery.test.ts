@@ -331,7 +331,7 @@ t.test('LogManager: checkpoints, clean shutdown marker, restart, delete', async 
 
 t.test('creating many logs at once opens them a few at a time', async (tt) => {
   const base = tmp(tt)
-  const m = await LogManager.start({ logDirs: [base], logger: captureLogger(), startTimers: false, loadConcurrency: 4 })
+  const m = await LogManager.start({ logDirs: [base], logger: captureLogger(), startTimers: false, createConcurrency: 4 })
   const openFds = (): number => fs.readdirSync('/proc/self/fd').length
   const fdsBefore = openFds()
   let peakFds = 0
