@@ -21,6 +21,8 @@ export interface HostConfig {
   profileIntervalUs?: number
   /** Profile the shutdown instead of the run: the profile written at stop covers stopping. */
   profileStop?: boolean
+  /** Broker: use this data directory (a restart, when it holds data) and leave it in place at stop; the caller deletes it. */
+  dataDir?: string
 }
 
 export interface HostStats {
@@ -63,6 +65,8 @@ export interface HostStopInfo {
 
 export interface RunningService {
   port: number
+  /** Broker: how long startBroker() took, to listening (ms). */
+  startMs?: number
   /**
    * When profiling: drops the samples so far (set-up, e.g. producing the data a consume test
    * reads) so the profile written at stop covers only what follows. No-op otherwise.
@@ -112,17 +116,20 @@ export async function startService(cfg: HostConfig): Promise<RunningService> {
     await post(session, 'Profiler.setSamplingInterval', { interval: cfg.profileIntervalUs ?? 200 })
   }
   let port: number
+  let startMs: number | undefined
   let stopInner: () => Promise<void>
   let cleanUp = async (): Promise<void> => {}
   if (cfg.kind === 'broker') {
     const { startTempBroker } = await import('../../../src/testing/temp-broker.js')
-    const broker = await startTempBroker(cfg.overrides ?? {})
+    const t = performance.now()
+    const broker = await startTempBroker(cfg.overrides ?? {}, cfg.dataDir)
+    startMs = performance.now() - t
     port = broker.port
     // broker.stop() is what is timed. Deleting the data (GBs after a produce run; with many
     // partitions one directory and several files each) comes after, and is waited for: left to
     // run in the background it would take I/O and CPU from the next measurement.
     stopInner = () => broker.stop()
-    cleanUp = () => removeTree(broker.dataDir)
+    if (!cfg.dataDir) cleanUp = () => removeTree(broker.dataDir)
   } else if (cfg.kind === 'relay') {
     const { startRelay } = await import('./relay.js')
     const relay = await startRelay()
@@ -142,6 +149,7 @@ export async function startService(cfg: HostConfig): Promise<RunningService> {
   }
   return {
     port,
+    startMs,
     restartProfile,
     async stop() {
       const info: HostStopInfo = {}
@@ -170,7 +178,7 @@ export async function startService(cfg: HostConfig): Promise<RunningService> {
 }
 
 // Message protocol with the parent (worker: parentPort; child process: IPC):
-//   → { type: 'ready', port } | { type: 'error', message }
+//   → { type: 'ready', port, startMs } | { type: 'error', message }
 //   ← { type: 'stats' } → { type: 'stats', value: HostStats }   (since the previous ask)
 //   ← { type: 'stop' } → { type: 'stopped', info }
 type Channel = { send(msg: unknown): void; on(fn: (msg: any) => void): void }
@@ -215,7 +223,7 @@ async function serve(ch: Channel, cfg: HostConfig): Promise<void> {
         void svc.stop().finally(() => process.exit(0))
       })
     }
-    ch.send({ type: 'ready', port: svc.port })
+    ch.send({ type: 'ready', port: svc.port, startMs: svc.startMs })
   } catch (err) {
     ch.send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) })
   }

@@ -16,6 +16,8 @@ export interface Host {
   readonly mode: HostMode
   /** Process id of the process the host runs in. */
   readonly pid: number
+  /** Broker: how long startBroker() took inside the host, to listening (ms). */
+  readonly startMs?: number
   /** Event-loop utilization and delay of the host thread since the previous call, its RSS. */
   stats(): Promise<HostStats>
   /** Profiling hosts: forget the samples so far (the profile then covers what follows). */
@@ -43,6 +45,7 @@ function inlineHost(svc: RunningService): Host {
     bootstrap: `localhost:${svc.port}`,
     mode: 'inline',
     pid: process.pid,
+    startMs: svc.startMs,
     stats: async () => stats(),
     restartProfile: () => svc.restartProfile(),
     stop: () => svc.stop(),
@@ -72,12 +75,12 @@ function ask<T>(ep: Endpoint, msg: { type: string }, replyType: string, timeoutM
   })
 }
 
-function waitReady(ep: Endpoint, onExit: (fn: (why: string) => void) => void): Promise<number> {
+function waitReady(ep: Endpoint, onExit: (fn: (why: string) => void) => void): Promise<{ port: number; startMs?: number }> {
   return new Promise((resolve, reject) => {
     const onMsg = (m: any): void => {
       if (m?.type === 'ready') {
         ep.off(onMsg)
-        resolve(m.port as number)
+        resolve({ port: m.port as number, startMs: m.startMs as number | undefined })
       } else if (m?.type === 'error') {
         ep.off(onMsg)
         reject(new Error(`host failed to start: ${m.message}`))
@@ -88,10 +91,11 @@ function waitReady(ep: Endpoint, onExit: (fn: (why: string) => void) => void): P
   })
 }
 
-function remoteHost(ep: Endpoint, port: number, mode: HostMode, pid: number, kill: () => void): Host {
+function remoteHost(ep: Endpoint, { port, startMs }: { port: number; startMs?: number }, mode: HostMode, pid: number, kill: () => void): Host {
   return {
     host: 'localhost',
     port,
+    startMs,
     bootstrap: `localhost:${port}`,
     mode,
     pid,
@@ -126,11 +130,11 @@ async function workerHost(cfg: HostConfig): Promise<Host> {
     on: fn => void worker.on('message', fn),
     off: fn => void worker.off('message', fn),
   }
-  const port = await waitReady(ep, fn => {
+  const ready = await waitReady(ep, fn => {
     worker.once('error', err => fn(err.stack ?? err.message))
     worker.once('exit', code => fn(`exit code ${code}`))
   })
-  return remoteHost(ep, port, 'worker', process.pid, () => void worker.terminate())
+  return remoteHost(ep, ready, 'worker', process.pid, () => void worker.terminate())
 }
 
 async function childHost(cfg: HostConfig): Promise<Host> {
@@ -143,11 +147,11 @@ async function childHost(cfg: HostConfig): Promise<Host> {
     on: fn => void child.on('message', fn),
     off: fn => void child.off('message', fn),
   }
-  const port = await waitReady(ep, fn => {
+  const ready = await waitReady(ep, fn => {
     child.once('error', err => fn(err.message))
     child.once('exit', code => fn(`exit code ${code}`))
   })
-  return remoteHost(ep, port, 'child', child.pid!, () => {
+  return remoteHost(ep, ready, 'child', child.pid!, () => {
     if (child.exitCode === null) child.kill('SIGKILL')
   })
 }
