@@ -1,8 +1,8 @@
 // Runs at most `max` of a kind of async operation at once; the rest wait their turn in call order.
 //
-// The log manager opens and creates logs through one: each holds a few files open while it runs,
-// and a new 10,000-partition topic (or every partition at start-up) would otherwise open them all
-// at the same moment and run past the process's limit on open files.
+// Storage runs its short file jobs (storage/fsutil.ts) and its log creations through these: each
+// holds files open while it runs, and a new 10,000-partition topic (or every partition at start-up)
+// would otherwise open them all at the same moment and run past the process's limit on open files.
 
 export class ConcurrencyLimit {
   private active = 0
