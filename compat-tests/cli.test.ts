@@ -3,6 +3,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer, type AddressInfo } from 'node:net'
 import { kafkaClient, runBrokerProcess as run } from './helpers.js'
 
 t.test('starts, serves, shuts down cleanly on SIGTERM, restarts with its data', async t => {
@@ -82,6 +83,21 @@ t.test('--help prints the usage and exits 0 without starting a broker; a misspel
   const typo = run(['--hepl'])
   t.equal(await typo.exited, 2)
   t.match(typo.output(), /unknown argument '--hepl' — did you mean '--help'\?/)
+})
+
+t.test('a listener port that is taken gets a one-line reason and exit code 1', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-'))
+  const blocker = createServer()
+  await new Promise<void>(resolve => blocker.listen(0, 'localhost', resolve))
+  t.teardown(() => {
+    blocker.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const port = (blocker.address() as AddressInfo).port
+  const r = run(['--override', `log.dirs=${dir}`, '--override', `listeners=PLAINTEXT://localhost:${port}`])
+  t.equal(await r.exited, 1)
+  t.match(r.output(), new RegExp(`cannot listen on [^ ]+:${port}: the address is already in use`))
+  t.notMatch(r.output(), /at Server\.setupListenHandle/, 'no stack trace')
 })
 
 t.test('an unknown config key names the closest known one', async t => {

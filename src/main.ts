@@ -46,7 +46,25 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'))
 }
 
+/** A one-line reason for the failures a user can fix (a port taken, a host name unknown); null for the rest. */
+function startFailure(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }
+  const where = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : ''
+  switch (e?.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: the address is already in use (another broker?); stop that process or choose another port with --override listeners=PLAINTEXT://host:port`
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose another port with --override listeners=PLAINTEXT://host:port`
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: no network interface of this machine has that address; check the host in listeners`
+    case 'ENOTFOUND':
+      return `cannot resolve the host name '${e.hostname}' of a listener; check listeners`
+    default:
+      return null
+  }
+}
+
 main().catch(err => {
-  log.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
+  log.error(startFailure(err) ?? (err instanceof Error ? (err.stack ?? err.message) : String(err)))
   process.exit(1)
 })
