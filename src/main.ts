@@ -48,9 +48,10 @@ async function main(): Promise<void> {
 
 /** A one-line reason for the failures a user can fix (a port taken, a host name unknown); null for the rest. */
 function startFailure(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null) return null
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }
   const where = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : ''
-  switch (e?.code) {
+  switch (e.code) {
     case 'EADDRINUSE':
       return `cannot listen on ${where}: the address is already in use (another broker?); stop that process or choose another port with --override listeners=PLAINTEXT://host:port`
     case 'EACCES':

@@ -8,8 +8,8 @@ import fs from 'node:fs'
 import { closeFd, openFd, softOpenFileLimit } from './fsutil.js'
 
 /**
- * Half the process's soft limit on open files, between 64 and 10000; 500 where the limit cannot
- * be read. The other half is left for sockets and short-lived files (fsutil.withShortLivedFile).
+ * Half the process's soft limit on open files, between 64 and 10000 (10000 when unlimited); 500
+ * where the limit cannot be read. The other half is left for sockets and short-lived files (fsutil.withShortLivedFile).
  */
 export function defaultMaxOpenFiles(): number {
   const soft = softOpenFileLimit()

@@ -6,11 +6,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ConcurrencyLimit } from '../util/index.js'
 
-/** The process's soft limit on open files (Linux: /proc/self/limits), or null where it cannot be read. */
+/** The process's soft limit on open files (Linux: /proc/self/limits; Infinity when unlimited), or null where it cannot be read. */
 export function softOpenFileLimit(): number | null {
   try {
     const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))
-    if (m) return m[1] === 'unlimited' ? null : Number(m[1])
+    if (m) return m[1] === 'unlimited' ? Infinity : Number(m[1])
   } catch {
     // Not Linux.
   }
