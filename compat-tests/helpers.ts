@@ -12,7 +12,7 @@ export { startTempBroker, type TempBroker } from '../src/testing/temp-broker.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-/** A broker run as a user runs it: `node --import tsx src/main.ts ARGS`, its output collected. */
+/** A broker run as a user runs it: `node --import tsx src/main.ts ARGS` (or another entry), its output collected. */
 export interface BrokerProcess {
   output: () => string
   exited: Promise<number | null>
@@ -20,9 +20,12 @@ export interface BrokerProcess {
   waitFor: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>
 }
 
-/** `fileLimit`: the broker's limit on open files (its soft and hard RLIMIT_NOFILE), set by the shell's ulimit. */
-export function runBrokerProcess(args: string[], env: Record<string, string> = {}, fileLimit?: number): BrokerProcess {
-  const node = [process.execPath, '--import', 'tsx', 'src/main.ts', ...args]
+/**
+ * `fileLimit`: the broker's limit on open files (its soft and hard RLIMIT_NOFILE), set by the shell's ulimit.
+ * `entry`: what node runs instead of src/main.ts under tsx (the production build's dist/main.js, say).
+ */
+export function runBrokerProcess(args: string[], env: Record<string, string> = {}, fileLimit?: number, entry: string[] = ['--import', 'tsx', 'src/main.ts']): BrokerProcess {
+  const node = [process.execPath, ...entry, ...args]
   const [cmd, ...cmdArgs] = fileLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${fileLimit} && exec "$@"`, 'sh', ...node]
   const child = spawn(cmd!, cmdArgs, {
     cwd: root,

@@ -371,7 +371,7 @@ if (sc.s7) {
 }
 if (results.startup) {
   const s = results.startup
-  rows.push({ scenario: 'start-up, compiled JavaScript (npm run build; node dist/main.js)', figure: `${s.compiled.firstAnswerMs.toFixed(0)} ms to first answer, idle RSS ${mb(s.compiled.brokerRss)}`, target: '≤ 300 ms, RSS ≤ 100 MB', ceiling: `node -e 0: ${s.nodeBaselineMs.toFixed(0)} ms`, met: s.compiled.firstAnswerMs <= 300 && s.compiled.brokerRss <= 100e6 })
+  rows.push({ scenario: 'start-up, compiled JavaScript (npm run build; node dist/main.js)', figure: `${s.compiled.firstAnswerMs.toFixed(0)} ms to first answer (first start after the build, which writes V8's code cache: ${s.compiledFirstStart.toFixed(0)} ms), idle RSS ${mb(s.compiled.brokerRss)}`, target: '≤ 300 ms, RSS ≤ 100 MB', ceiling: `node -e 0: ${s.nodeBaselineMs.toFixed(0)} ms`, met: s.compiled.firstAnswerMs <= 300 && s.compiled.brokerRss <= 100e6 })
   rows.push({ scenario: `start-up, ${s.compileTsc.tool} output unbundled (node out/src/main.js)`, figure: `${s.compiledTsc.firstAnswerMs.toFixed(0)} ms to first answer, idle RSS ${mb(s.compiledTsc.brokerRss)}`, target: '—', ceiling: '—', met: null })
   const ip = s.inProcessCompiled
   rows.push({
