@@ -2,7 +2,7 @@
 // cache on its first start and uses it on the next (src/main-cached.ts), and the bundle finds the
 // native packages and the CRC addon beside it.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,4 +62,16 @@ t.test('node dist/main.js: code cache written on the first start, used on the ne
   await admin2.disconnect()
   await second.stop()
   t.equal(statSync(cache).mtimeMs, written, 'the second start used the cache (a rejected one is rewritten)')
+
+  // A damaged cache (one byte flipped in V8's data) is not run: the start compiles and replaces it.
+  const damaged = readFileSync(cache)
+  damaged[damaged.length >> 1] ^= 0xff
+  writeFileSync(cache, damaged)
+  const third = await start()
+  const admin3 = kafkaClient(third.bootstrap).admin()
+  await admin3.connect()
+  t.same((await admin3.fetchTopicOffsets('dist-t')).map(o => o.high), ['3'], 'a start with a damaged cache serves')
+  await admin3.disconnect()
+  await third.stop()
+  t.notOk(readFileSync(cache).equals(damaged), 'the damaged cache was replaced')
 })
