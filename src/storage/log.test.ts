@@ -288,6 +288,40 @@ t.test('leader epoch checkpoint: rewritten only when it would change; a loaded e
   await log.close()
 })
 
+t.test('an empty segment has no index files: none written at close, stale ones ignored while the log is empty', async (tt) => {
+  const dir = tmp(tt)
+  const logDir = path.join(dir, 'topic-0')
+  const files = (): string[] => fs.readdirSync(logDir).filter(f => f.endsWith('.index') || f.endsWith('.timeindex')).sort()
+  let log = await open(dir)
+  await log.close()
+  tt.same(files(), [], 'a log never written leaves no index files at close')
+
+  // A stale index from another life of this segment: ignored while the log is empty...
+  const stale = new OffsetIndex(path.join(logDir, '00000000000000000000.index'), 0, 1 << 20)
+  stale.append(40, 8192)
+  await stale.persist(true)
+  const staleTime = new TimeIndex(path.join(logDir, '00000000000000000000.timeindex'), 0, 1 << 20)
+  staleTime.maybeAppend(9_999_999_999_999, 40)
+  await staleTime.persist(true)
+  const logger = captureLogger()
+  log = await open(dir, { logger, config: { indexIntervalBytes: 1024 } })
+  tt.notOk(logger.lines.some(l => /rebuilding/.test(l)), 'no rebuild warning for the empty log')
+  tt.equal(await log.offsetForTimestamp(9_999_999_999_999), null, 'no timestamp from the stale time index')
+  // ...and replaced by the real entries once there are batches.
+  for (let i = 0; i < 10; i++) await log.append(batch({ count: 3, valueSize: 600, timestamp: 1000 + i * 10 }), 0)
+  await log.close()
+  tt.same(files(), ['00000000000000000000.index', '00000000000000000000.timeindex'], 'a written segment has its indexes')
+  log = await open(dir, { logger, config: { indexIntervalBytes: 1024 } })
+  tt.notOk(logger.lines.some(l => /rebuilding|corrupt/.test(l)), 'they load as they are')
+  for (const o of [0, 7, 14, 21, 28]) {
+    const rr = await log.read(o, 1 << 20)
+    const first = readBatchHeader(rr.records, 0)
+    tt.ok(first.baseOffset <= o && o <= first.baseOffset + first.lastOffsetDelta, `a read at ${o} starts with the batch holding it`)
+  }
+  tt.equal((await log.offsetForTimestamp(1050))?.offset, 15, 'the time index found the batch written at 1050')
+  await log.close()
+})
+
 t.test('producer state: duplicates, sequence and epoch checks', async (tt) => {
   const dir = tmp(tt)
   const log = await open(dir)

@@ -257,6 +257,18 @@ export class LogSegment implements PooledFile, StagedWriter {
     this.lastModified = st.mtimeMs
     const oi = new OffsetIndex(this.indexPath(), this.baseOffset, cfg.segmentIndexBytes)
     const ti = new TimeIndex(this.timeIndexPath(), this.baseOffset, cfg.segmentIndexBytes)
+    if (size === 0) {
+      // An empty log has empty indexes, whatever index files lie beside it: none when it was never
+      // written (flush writes none for an empty segment). Whatever is there is overwritten and cut
+      // by the first persist once the log has batches.
+      oi.markUnpersisted(-1)
+      ti.markUnpersisted(-1)
+      this.offsetIndex = oi
+      this.timeIndex = ti
+      this.size = 0
+      this.bytesSinceLastIndexEntry = 0
+      return
+    }
     let problem: string | null = null
     try {
       const oiBytes = await readFileOrNull(oi.path)
@@ -757,6 +769,10 @@ export class LogSegment implements PooledFile, StagedWriter {
         throw e
       }
     }
+    // An empty segment needs no index files (loading ignores them while the log is empty): a
+    // partition never written to, most of a 10,000-partition topic, costs no index file
+    // creations and fsyncs at shutdown.
+    if (this.size === 0) return
     if (this.offsetIndex) await this.offsetIndex.persist(syncIndexes)
     if (this.timeIndex) await this.timeIndex.persist(syncIndexes)
   }
