@@ -32,7 +32,7 @@ const opts = parseArgs('run-all.ts', 'The standard benchmark set; writes bench-r
   'host-mode': { type: 'string', default: 'worker', help: 'where each fresh broker runs: worker, child or inline' },
   'duration-ms': { type: 'number', default: 5000, help: 'length of each timed produce run' },
   's4-records': { type: 'number', default: 10_000_000, help: 'records scenario 4 reads from the beginning' },
-  'startup-repeats': { type: 'number', default: 3, help: 'runs per start-up form' },
+  'startup-repeats': { type: 'number', default: 5, help: 'runs per start-up form (the median is reported)' },
   'partition-sizes': { type: 'string', default: '1000,10000', help: 'topics of these partition counts' },
   skip: { type: 'string', default: '', help: `comma-separated steps to skip (${STEPS.join(', ')})` },
   only: { type: 'string', default: '', help: 'comma-separated steps to run (others skipped)' },
