@@ -287,10 +287,11 @@ export async function runStartup(opts: { repeats: number; idleMs: number; profil
     const tsxDirect = await med('node --import tsx src/main.ts', () => timeSpawn(process.execPath, (p, d) => ['--import', tsxLoader, 'src/main.ts', ...overrides(p, d)], opts.idleMs))
     // The first start after a build compiles the bundle and writes V8's code cache for the next
     // starts (src/main-cached.ts): timed on its own, the median below is of starts that find it.
-    const first = await timeSpawn(process.execPath, (p, d) => [bundle.mainJs, ...overrides(p, d)], opts.idleMs)
-    const compiledFirstStart = first.firstAnswerMs
-    log(`node ${bundle.mainJs.replace(tmpdir(), '$TMP')}, first start after the build (no code cache yet): ${compiledFirstStart.toFixed(0)} ms`)
-    const compiled = await med(`node ${bundle.mainJs.replace(tmpdir(), '$TMP')} (esbuild bundle, code cache)`, () => timeSpawn(process.execPath, (p, d) => [bundle.mainJs, ...overrides(p, d)], opts.idleMs))
+    const startBundle = (): Promise<StartupSample> => timeSpawn(process.execPath, (p, d) => [bundle.mainJs, ...overrides(p, d)], opts.idleMs)
+    const bundleLabel = `node ${bundle.mainJs.replace(tmpdir(), '$TMP')}`
+    const compiledFirstStart = (await startBundle()).firstAnswerMs
+    log(`${bundleLabel}, first start after the build (no code cache yet): ${compiledFirstStart.toFixed(0)} ms`)
+    const compiled = await med(`${bundleLabel} (esbuild bundle, code cache)`, startBundle)
     const compiledTsc = await med(`node ${compile.mainJs.replace(tmpdir(), '$TMP')} (${compile.tool}, a module per file)`, () => timeSpawn(process.execPath, (p, d) => [compile.mainJs, ...overrides(p, d)], opts.idleMs))
     if (opts.profileDir) {
       // One more start of the compiled form under --cpu-prof (written when SIGTERM makes it exit).
