@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "millrace_native",
-      "sources": ["native/crc32c.c"],
+      "sources": ["native/addon.c", "native/crc32c.c", "native/memory.c"],
       "cflags": ["-O3"]
     }
   ]

@@ -11,11 +11,10 @@
  * GF(2). Advancing a register over a fixed number of zero bytes is itself a
  * linear map of 32 bits, so it is precomputed as four 256-entry tables.
  *
- * Exports crc32c(data: Uint8Array, initial?: number): number when the CPU has
- * SSE4.2; otherwise the module exports nothing and the caller falls back.
+ * Adds crc32c(data: Uint8Array, initial?: number): number to the addon's exports
+ * when the CPU has SSE4.2; otherwise nothing, and the caller falls back.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -123,7 +122,7 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
 }
 #endif
 
-static napi_value init(napi_env env, napi_value exports) {
+void register_crc32c(napi_env env, napi_value exports) {
 #ifdef HAVE_X86_CRC
   __builtin_cpu_init();
   if (__builtin_cpu_supports("sse4.2")) {
@@ -134,7 +133,4 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_set_named_property(env, exports, "crc32c", fn);
   }
 #endif
-  return exports;
 }
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

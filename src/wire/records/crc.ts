@@ -10,6 +10,7 @@
  * running checksum.
  */
 import { createRequire } from 'node:module'
+import { nativeAddon } from '../../native/addon.js'
 
 export type CrcFunction = (data: Uint8Array, initial?: number) => number
 
@@ -40,27 +41,12 @@ function loadNative(): NativeCrcModule | null {
   return nativeModule
 }
 
-interface AddonModule {
-  crc32c?: (input: Uint8Array, initial?: number) => number
+/** The addon's CRC-32C, after checking it on the standard test vector. */
+function loadAddonCrc32c(): CrcFunction | null {
+  const f = nativeAddon()?.crc32c
+  return f && f(Buffer.from('123456789')) === 0xe3069283 ? f : null
 }
 
-/** The addon's paths as seen from src/wire/records/ and from the bundle in dist/. */
-const ADDON_PATHS = ['../../../build/Release/millrace_native.node', '../build/Release/millrace_native.node']
-
-function loadAddon(): AddonModule | null {
-  for (const p of ADDON_PATHS) {
-    try {
-      const mod = require(p) as AddonModule
-      if (mod.crc32c && mod.crc32c(Buffer.from('123456789')) === 0xe3069283) return mod
-      return null // built, but this CPU lacks the instruction
-    } catch {
-      // Not built here (no compiler at install time): try the next path, then fall back.
-    }
-  }
-  return null
-}
-
-const addon = loadAddon()
 const jsCrc32c = require('crc-32/crc32c.js') as JsCrcModule
 const jsCrc32 = require('crc-32') as JsCrcModule
 
@@ -87,7 +73,7 @@ export function nativeCrc32(): CrcFunction | null {
 }
 
 /** CRC-32C from Millrace's addon, or null when it was not built or the CPU lacks SSE4.2. */
-export const crc32cAddon: CrcFunction | null = addon?.crc32c ?? null
+export const crc32cAddon: CrcFunction | null = loadAddonCrc32c()
 
 /** CRC-32C (unsigned). `initial` is a previous result, to checksum data in pieces. */
 export const crc32c: CrcFunction = crc32cAddon ?? nativeCrc32c() ?? crc32cJs
