@@ -43,7 +43,7 @@ const produce = {
 }
 const mode = (opts['host-mode'] ?? 'worker') as HostMode
 const results: Record<string, ProduceResult> = {}
-for (const kind of ['sink-ack', 'sink-file', 'sink-file-sync'] as const) {
+for (const kind of ['sink-ack', 'sink-file', 'sink-file-sync', 'sink-file-roll'] as const) {
   console.log(`## ${kind}`)
   const r = await runAgainstSink(kind, produce, mode)
   console.log(produceSummary(r, produce.recordSize))

@@ -228,10 +228,14 @@ await step('s6', async () => {
   // Steady-state latency: the first second of a fresh broker (its hot paths still being
   // compiled) is sent but left out of the figures, for the sink as for the broker.
   const s6Stream = { ...s1Stream, topic: `s6-${stamp}`, throughput: rate, durationMs: D + S6_WARMUP_MS, warmupMs: S6_WARMUP_MS }
-  // The machine's own latency at that rate: the same throttled stream into the writevSync file sink.
-  const sink = await runAgainstSink('sink-file-sync', s6Stream, mode)
-  results.ceiling['s6-sink-file-sync'] = sink
-  log(`  S6 stream → sink-file-sync: ${prodLine(sink)}; ${formatHostStats(sink.hostStats)}`)
+  // The machine's own latency at that rate: the same throttled stream into the writevSync file
+  // sink, and into the one that also fsyncs each finished GiB in the background as a Kafka log
+  // does at a segment roll (at S6's rates a roll falls inside the run).
+  for (const kind of ['sink-file-sync', 'sink-file-roll'] as const) {
+    const sink = await runAgainstSink(kind, s6Stream, mode)
+    results.ceiling[`s6-${kind}`] = sink
+    log(`  S6 stream → ${kind}: ${prodLine(sink)}; ${formatHostStats(sink.hostStats)}`)
+  }
   const r = await hosted('s6', (host, port) => runProducer({ ...s6Stream, host, port }))
   results.scenarios.s6 = { ...r, result: { ...r.result, targetRate: rate } }
   log(`  S6 at ${fmt(rate)} records/s: ${prodLine(r.result)}`)
@@ -356,7 +360,14 @@ if (sc.s5) {
 if (sc.s6) {
   const r = sc.s6.result
   const sink = results.ceiling['s6-sink-file-sync']
-  const sinkLatency = sink ? `file sink at the same rate: p50 ${sink.latency.p50} ms, p99 ${sink.latency.p99} ms, max ${sink.latency.max} ms` : '—'
+  const roll = results.ceiling['s6-sink-file-roll']
+  const sinkLatency =
+    [
+      sink && `file sink at the same rate: p50 ${sink.latency.p50} ms, p99 ${sink.latency.p99} ms, max ${sink.latency.max} ms`,
+      roll && `with a background fsync of each finished GiB, as at a segment roll: p99 ${roll.latency.p99} ms, max ${roll.latency.max} ms`,
+    ]
+      .filter(Boolean)
+      .join('; ') || '—'
   rows.push({ scenario: `S6 produce latency at half of S1 (${fmt(r.targetRate)} records/s; first ${fmt(r.warmupMs)} ms not counted)`, figure: `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p999} ms, max ${r.latency.max} ms (${fmt(r.recordsPerSec)} records/s)`, target: 'p99 ≤ 5 ms', ceiling: sinkLatency, met: r.latency.p99 <= 5 })
 }
 if (sc.s7) {

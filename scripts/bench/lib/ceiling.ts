@@ -6,7 +6,7 @@ import { startHost, type HostMode } from './host.js'
 import { runProducer, type ProduceOptions, type ProduceResult } from './produce-core.js'
 import { runRelayLatency, type RelayLatencyResult } from './relay.js'
 
-export type SinkName = 'sink-ack' | 'sink-file' | 'sink-file-sync'
+export type SinkName = 'sink-ack' | 'sink-file' | 'sink-file-sync' | 'sink-file-roll'
 
 export async function runAgainstSink(
   kind: SinkName,

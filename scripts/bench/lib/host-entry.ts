@@ -11,7 +11,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { keepFreedMemory } from '../../../src/native/memory.js'
 
-export type HostKind = 'broker' | 'sink-ack' | 'sink-file' | 'sink-file-sync' | 'relay'
+export type HostKind = 'broker' | 'sink-ack' | 'sink-file' | 'sink-file-sync' | 'sink-file-roll' | 'relay'
 
 export interface HostConfig {
   kind: HostKind
@@ -141,7 +141,8 @@ export async function startService(cfg: HostConfig): Promise<RunningService> {
     stopInner = () => relay.close()
   } else {
     const { startSink } = await import('./sinks.js')
-    const sink = await startSink(cfg.kind === 'sink-ack' ? 'ack' : cfg.kind === 'sink-file' ? 'file' : 'file-sync')
+    type SinkKind = Parameters<typeof startSink>[0]
+    const sink = await startSink(cfg.kind.slice('sink-'.length) as SinkKind)
     port = sink.port
     stopInner = () => sink.close()
   }

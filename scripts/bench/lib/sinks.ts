@@ -4,16 +4,22 @@
 //          (one writev per frame, no fsync: what acks=1 asks of a broker) and answers
 //          in order once the write has completed. `sync` makes that write a writevSync on
 //          the event loop instead of a request to libuv's thread pool.
+//   file-roll – file-sync, plus what a Kafka log does as its segments fill: every
+//          SEGMENT_BYTES (log.segment.bytes' default) it goes on in a new file and
+//          fdatasyncs the finished one in the background (Kafka's roll flush).
 // Frames are never copied or decoded: only the 12-byte prefix (size, key, version,
 // correlation id) is read.
 
-import { mkdtempSync, openSync, closeSync, rmSync, writev, writevSync } from 'node:fs'
+import { mkdtempSync, openSync, closeSync, fdatasync, rmSync, writev, writevSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiKey, encodeResponse } from '../../../src/wire/index.js'
 
-export type SinkKind = 'ack' | 'file' | 'file-sync'
+export type SinkKind = 'ack' | 'file' | 'file-sync' | 'file-roll'
+
+/** Where file-roll starts a new file: Kafka's default log.segment.bytes. */
+export const SEGMENT_BYTES = 1 << 30
 
 export interface SinkServer {
   readonly port: number
@@ -74,9 +80,21 @@ export async function startSink(kind: SinkKind, host = 'localhost'): Promise<Sin
     let fd = -1
     let position = 0
     const slots: Slot[] = []
-    if (dir) {
-      fd = openSync(join(dir, `${fileSeq++}.log`), 'w')
+    const openNext = (): void => {
+      fd = openSync(join(dir!, `${fileSeq++}.log`), 'w')
       fds.add(fd)
+      position = 0
+    }
+    if (dir) openNext()
+    /** file-roll: a new file, and the finished one fsynced in the background, then closed. */
+    const roll = (): void => {
+      const finished = fd
+      openNext()
+      fdatasync(finished, () => {
+        // close() may have closed it already, at the end of the run.
+        if (!fds.delete(finished)) return
+        closeSync(finished)
+      })
     }
 
     const respond = (): Buffer | null => {
@@ -103,9 +121,10 @@ export async function startSink(kind: SinkKind, host = 'localhost'): Promise<Sin
       const slot: Slot = { done: false, response }
       slots.push(slot)
       const size = hdr.readInt32BE(0) + 4
+      if (kind === 'file-roll' && position > 0 && position + size > SEGMENT_BYTES) roll()
       const at = position
       position += size
-      if (kind === 'file-sync') {
+      if (kind === 'file-sync' || kind === 'file-roll') {
         try {
           const done = writevSync(fd, pieces, at)
           if (done < size) writevSync(fd, [Buffer.concat(pieces).subarray(done)], at + done)
@@ -164,8 +183,7 @@ export async function startSink(kind: SinkKind, host = 'localhost'): Promise<Sin
         fd = -1
         // Let writes still in the thread pool finish before closing.
         setTimeout(() => {
-          fds.delete(f)
-          closeSync(f)
+          if (fds.delete(f)) closeSync(f)
         }, 200)
       }
     })
