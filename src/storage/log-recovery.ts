@@ -112,8 +112,7 @@ export async function loadSegments(
   }
   if (opts.cleanShutdown) {
     const active = segments[segments.length - 1]!
-    const missing = !names.has(offsetFileName(active.baseOffset) + INDEX_SUFFIX) || !names.has(offsetFileName(active.baseOffset) + TIME_INDEX_SUFFIX)
-    if (missing) ctx.logger.warn(`${ctx.name}: index files of the active segment ${active.baseOffset} are missing; rebuilding them`)
+    // Missing index files are the segment's to judge: an empty one has none, a written one warns and rebuilds them.
     await active.load()
     return { segments, logEndOffset: await active.loadTail() }
   }

@@ -295,6 +295,10 @@ t.test('an empty segment has no index files: none written at close, stale ones i
   let log = await open(dir)
   await log.close()
   tt.same(files(), [], 'a log never written leaves no index files at close')
+  const quiet = captureLogger()
+  log = await open(dir, { logger: quiet, hadCleanShutdown: true })
+  tt.same(quiet.lines.filter(l => /WARN/.test(l)), [], 'and reopens without a word after a clean shutdown: no index files is what an empty segment has')
+  await log.close()
 
   // A stale index from another life of this segment: ignored while the log is empty...
   const stale = new OffsetIndex(path.join(logDir, '00000000000000000000.index'), 0, 1 << 20)
@@ -313,6 +317,12 @@ t.test('an empty segment has no index files: none written at close, stale ones i
   tt.same(files(), ['00000000000000000000.index', '00000000000000000000.timeindex'], 'a written segment has its indexes')
   log = await open(dir, { logger, config: { indexIntervalBytes: 1024 } })
   tt.notOk(logger.lines.some(l => /rebuilding|corrupt/.test(l)), 'they load as they are')
+  await log.close()
+  // A written segment whose index files are gone: one warning, and they are rebuilt.
+  for (const f of files()) fs.rmSync(path.join(logDir, f))
+  const warned = captureLogger()
+  log = await open(dir, { logger: warned, hadCleanShutdown: true, config: { indexIntervalBytes: 1024 } })
+  tt.equal(warned.lines.filter(l => /WARN.*missing.*rebuilding/.test(l)).length, 1, 'missing indexes of a written segment: one warning')
   for (const o of [0, 7, 14, 21, 28]) {
     const rr = await log.read(o, 1 << 20)
     const first = readBatchHeader(rr.records, 0)
