@@ -62,6 +62,25 @@ t.test('latency histogram', async t => {
   t.ok(Math.abs(h.summaryMs().p99 - 1000) < 2)
 })
 
+t.test('latency histogram: a series recorded at once equals its samples recorded one by one', async t => {
+  // Batches as a throttled producer sees them: n records stepUs apart, acknowledged together,
+  // in the 1 µs region, across the 2 ms boundary, and in the logarithmic region.
+  const cases: Array<[number, number, number]> = [
+    [150.7, 0.26, 140], [2100, 0.55, 500], [2049.5, 1, 3], [40_000, 3.3, 9520], [5_000_000, 777, 1000], [12, 0, 7], [3, 1, 1],
+  ]
+  const one = new LatencyHistogram()
+  const series = new LatencyHistogram()
+  for (const [hi, step, n] of cases) {
+    for (let i = 0; i < n; i++) one.record(hi - i * step)
+    series.recordSeries(hi, step, n)
+  }
+  t.equal(series.count, one.count, 'count')
+  t.ok(Math.abs(series.sumUs - one.sumUs) < 1e-6 * one.sumUs, 'sum')
+  t.equal(series.maxUs, one.maxUs, 'max')
+  t.equal(series.minUs, one.minUs, 'min')
+  for (const q of [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1]) t.equal(series.quantileUs(q), one.quantileUs(q), `quantile ${q}`)
+})
+
 t.test('argument numbers', async t => {
   t.equal(parseNumber('10m'), 10_000_000)
   t.equal(parseNumber('1MiB'), 1048576)
@@ -71,8 +90,10 @@ t.test('argument numbers', async t => {
 })
 
 t.test('sinks answer Produce requests in order', async t => {
-  for (const kind of ['ack', 'file'] as const) {
-    const sink = await startSink(kind)
+  // file-roll with 2.5 MiB segments: two 1 MiB requests per file, so 20 requests fill 10 files.
+  const files = { ack: 0, file: 1, 'file-sync': 1, 'file-roll': 10 }
+  for (const kind of ['ack', 'file', 'file-sync', 'file-roll'] as const) {
+    const sink = await startSink(kind, 'localhost', 5 << 19)
     const conn = await RawConnection.open('localhost', sink.port)
     const source = await BatchSource.create({ recordSize: 100, batchBytes: 1 << 20, compression: Compression.None })
     const enc = new ProduceEncoder(9, 't', 1, 1)
@@ -88,6 +109,7 @@ t.test('sinks answer Produce requests in order', async t => {
     )
     t.same(ids, [...ids].sort((a, b) => a - b), `${kind} sink answers in order`)
     t.same(sink.stats().frames, 20)
+    t.equal(sink.stats().files, files[kind], `${kind}: ${files[kind]} files`)
     conn.close()
     await sink.close()
   }

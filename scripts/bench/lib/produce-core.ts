@@ -391,12 +391,10 @@ export async function runProducer(o: ProduceOptions): Promise<ProduceResult> {
         } else {
           // Record i arrived at firstUs + i * step; the ones before the warm-up's end are skipped.
           const from = firstUs >= measuredFromUs ? 0 : Math.min(n, Math.ceil((measuredFromUs - firstUs) / step))
-          for (let i = 0; i < n; i++) {
-            const l = ack - (firstUs + i * step)
-            if (i >= from) hist.record(l)
-            wLatSum += l
-          }
-          if (ack - firstUs > wLatMax) wLatMax = ack - firstUs
+          const first = ack - firstUs
+          hist.recordSeries(first - from * step, step, n - from)
+          wLatSum += n * first - (step * n * (n - 1)) / 2
+          if (first > wLatMax) wLatMax = first
         }
       }
     }

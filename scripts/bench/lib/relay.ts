@@ -38,7 +38,7 @@ export async function startRelay(host = 'localhost'): Promise<SinkServer> {
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve))
   return {
     port: (server.address() as { port: number }).port,
-    stats: () => ({ frames: bytes / RECORD, bytes }),
+    stats: () => ({ frames: bytes / RECORD, bytes, files: 0 }),
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>(resolve => server.close(() => resolve()))

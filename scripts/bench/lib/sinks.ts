@@ -23,7 +23,8 @@ export const SEGMENT_BYTES = 1 << 30
 
 export interface SinkServer {
   readonly port: number
-  stats(): { frames: number; bytes: number }
+  /** Frames answered, bytes read, files opened (one per connection, more for file-roll). */
+  stats(): { frames: number; bytes: number; files: number }
   close(): Promise<void>
 }
 
@@ -59,7 +60,7 @@ interface Slot {
   response: Buffer
 }
 
-export async function startSink(kind: SinkKind, host = 'localhost'): Promise<SinkServer> {
+export async function startSink(kind: SinkKind, host = 'localhost', segmentBytes = SEGMENT_BYTES): Promise<SinkServer> {
   let frames = 0
   let bytes = 0
   const dir = kind !== 'ack' ? mkdtempSync(join(tmpdir(), 'millrace-sink-')) : null
@@ -121,7 +122,7 @@ export async function startSink(kind: SinkKind, host = 'localhost'): Promise<Sin
       const slot: Slot = { done: false, response }
       slots.push(slot)
       const size = hdr.readInt32BE(0) + 4
-      if (kind === 'file-roll' && position > 0 && position + size > SEGMENT_BYTES) roll()
+      if (kind === 'file-roll' && position > 0 && position + size > segmentBytes) roll()
       const at = position
       position += size
       if (kind === 'file-sync' || kind === 'file-roll') {
@@ -195,7 +196,7 @@ export async function startSink(kind: SinkKind, host = 'localhost'): Promise<Sin
   const port = (server.address() as { port: number }).port
   return {
     port,
-    stats: () => ({ frames, bytes }),
+    stats: () => ({ frames, bytes, files: fileSeq }),
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>(resolve => server.close(() => resolve()))
