@@ -2,12 +2,12 @@
  * How glibc's malloc gives memory back to the kernel, for a long-running broker.
  *
  * By default glibc serves blocks above a threshold (128 KiB, raised as such blocks are freed)
- * with their own mmap and unmaps them on free, and trims the top of a heap once more than twice
- * that is free there. A broker allocates and frees request and read buffers at a high rate, so
+ * with their own mmap and unmaps them on free, and gives the top of a heap back once more than
+ * 128 KiB (later twice the raised threshold) is free there. A broker allocates and frees request and read buffers at a high rate, so
  * the same memory goes back to the kernel and is faulted in again, page by page. On virtual
  * machines that hand free guest memory back to the host (free page reporting, ballooning) every
  * such first touch is a fault in the host too: measured here, the p99 of a steady produce stream
- * fell from 25-57 ms to 10-15 ms once freed memory stayed in the process.
+ * fell from 20-62 ms to 10-19 ms once freed memory stayed in the process.
  *
  * Adds keepFreedMemory(mmapThreshold: number, trimThreshold: number): boolean, which sets both
  * thresholds (in bytes; a fixed mmap threshold also stops glibc's own adjustment of it) and
