@@ -13,6 +13,8 @@ import { SourceMap } from './sourcemap.js'
 import { runRelayLatency, startRelay } from './relay.js'
 import { runE2e } from './e2e-core.js'
 import { startTempBroker } from '../../../src/testing/temp-broker.js'
+import { parseBrokerConfig, withTarget } from './target.js'
+import { Kafka, logLevel } from 'kafkajs'
 
 t.test('Produce requests decode with the generic codec (v3-v11)', async t => {
   const source = await BatchSource.create({ recordSize: 100, batchBytes: 16384, compression: Compression.None })
@@ -209,4 +211,23 @@ t.test('end-to-end latency sees every record through a long-poll fetch and leave
   t.equal(r.latencyAll.count, 300, 'the every-record figures keep the warm-up')
   t.ok(r.latencyAll.max >= r.latency.max, 'and so reach at least as high')
   t.ok(r.latency.p99 > 0 && r.latency.p99 < 1000, `a plausible latency (${r.latency.p99} ms)`)
+})
+
+t.test('--broker-config reaches the broker a tool starts', async t => {
+  t.same(parseBrokerConfig('log.segment.bytes=2147483647, num.partitions=3,'), { 'log.segment.bytes': '2147483647', 'num.partitions': '3' })
+  t.same(parseBrokerConfig(undefined), {})
+  t.throws(() => parseBrokerConfig('num.partitions'), /expected key=value/)
+  const partitions = await withTarget({ 'broker-config': 'num.partitions=3', 'host-mode': 'inline' }, async target => {
+    const admin = new Kafka({ brokers: [target.bootstrap], logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    try {
+      await admin.createTopics({ topics: [{ topic: 'defaults' }], waitForLeaders: true })
+      const md = await admin.fetchTopicMetadata({ topics: ['defaults'] })
+      return md.topics[0]!.partitions.length
+    } finally {
+      await admin.disconnect()
+    }
+  }, () => {})
+  t.equal(partitions, 3, 'a topic created without a count has num.partitions partitions')
+  await t.rejects(withTarget({ bootstrap: 'localhost:1', 'broker-config': 'num.partitions=3' }, async () => 0), /not one given with --bootstrap/)
 })
