@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Script } from 'node:vm'
+import { growHeapInLargeSteps } from './util/heap-growth.js'
 
 /** The bundle beside this entry point (scripts/build.ts names it the same). */
 const MAIN_BUNDLE = 'millrace-main.cjs'
@@ -25,6 +26,10 @@ const DIGEST_BYTES = 20
 function digest(data: Buffer): Buffer {
   return createHash('sha1').update(data).digest()
 }
+
+// V8 accepts a code cache only under the flags it was made with, and the broker's heap policy sets
+// one: set here, before the cache is read, and so also before it is written (main.ts sets it again).
+growHeapInLargeSteps()
 
 const dir = dirname(fileURLToPath(import.meta.url))
 const bundlePath = join(dir, MAIN_BUNDLE)

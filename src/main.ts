@@ -4,6 +4,7 @@
 import { ConfigError, loadBrokerConfig } from './config/index.js'
 import { startBroker } from './broker/index.js'
 import { keepFreedMemory } from './native/memory.js'
+import { growHeapInLargeSteps } from './util/heap-growth.js'
 import { createLogger } from './util/index.js'
 
 const log = createLogger('millrace')
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
     throw err
   }
   // A broker frees and reallocates buffers all the time; handing them back to the kernel costs
-  // a page fault per page at the next use (src/native/memory.ts).
+  // a page fault per page at the next use (src/native/memory.ts). And its small old generation
+  // must not be collected over and over under load (src/util/heap-growth.ts).
   keepFreedMemory()
+  growHeapInLargeSteps()
   const broker = await startBroker({ config, logger: log })
   log.info(`Millrace node ${broker.nodeId} (cluster ${broker.clusterId}) is ready on ${broker.listeners.map(l => `${l.name}://${l.host || '0.0.0.0'}:${l.boundPort}`).join(', ')}, data in ${config.logDirs().join(', ')}`)
   let stopping = false

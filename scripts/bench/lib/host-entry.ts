@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { keepFreedMemory } from '../../../src/native/memory.js'
+import { growHeapInLargeSteps } from '../../../src/util/heap-growth.js'
 
 export type HostKind = 'broker' | 'sink-ack' | 'sink-file' | 'sink-file-sync' | 'sink-file-roll' | 'relay'
 
@@ -109,9 +110,10 @@ export function removeTree(dir: string): Promise<void> {
 
 export async function startService(cfg: HostConfig): Promise<RunningService> {
   process.env.MILLRACE_LOG_LEVEL ??= 'warn'
-  // The heap policy of main.ts, for brokers and the ceiling's sinks and relay alike (in worker and
+  // The heap policies of main.ts, for brokers and the ceiling's sinks and relay alike (in worker and
   // inline mode it is the whole bench process's, set before the first run: the ceilings come first).
   keepFreedMemory()
+  growHeapInLargeSteps()
   let session: Session | null = null
   if (cfg.profileDir) {
     session = new Session()
