@@ -1,15 +1,15 @@
 // How far V8 lets the old generation grow after each full collection: four times what survived it
 // (V8's --heap-growing-percent=300), the top of the range V8 picks from on its own.
 //
-// Why: V8 in Node 20 picks a small factor for a heap that allocates fast, and a broker's old
-// generation is small (about 15 MB) beside a full young generation (two 16 MB semi-spaces). Under
-// a steady 200 MB/s produce stream the first full collection, about 10 s in, set the next limit to
-// 38 MB for 14 MB live; V8 then found less room left than its young generation and started
-// marking again at once, after every collection: 20-25 full collections a second, a quarter of
-// the event loop, every record waiting behind them (p99 24-26 ms against 15 ms with this policy,
-// over 40 s; scripts/bench/README.md has the commands). With the factor fixed at four there was
-// one full collection every 5-10 s. The price is memory a busy broker may hold before it collects:
-// up to four times its live heap, which idle is about 15 MB.
+// Why: a broker's old generation is small (about 15 MB) beside a young generation that fills up
+// to its 32 MB (two semi-spaces) under load. Under a steady 200 MB/s produce stream, V8 in Node 20
+// set the old generation's limit to 38 MB for 14 MB live at the first full collection, about 10 s
+// in, and from then on started marking again right after every collection (its trace:
+// "Start (task)" with 24 MB of the limit left, less than the young generation): 20-25 full
+// collections a second, a quarter of the event loop, every record waiting behind them (p99
+// 24-26 ms over 40 s, 15-20 ms with this policy; scripts/bench/README.md has the commands). With
+// the factor fixed at four there was one full collection every 5-10 s. The price is memory a busy
+// broker may hold before it collects: up to four times its live heap, which idle is about 15 MB.
 //
 // A V8 flag, so it holds for the whole process (worker threads included), and it is part of the
 // flag hash that V8's code cache is checked against: src/main-cached.ts sets it before it reads
