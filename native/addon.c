@@ -2,8 +2,10 @@
 #include "addon.h"
 
 static napi_value init(napi_env env, napi_value exports) {
-  register_crc32c(env, exports);
+  /* V8's CPU profiles (through the inspector) name every N-API function after the one registered
+     last, as they all enter through the same native callback: the hot one, crc32c, goes last. */
   register_memory(env, exports);
+  register_crc32c(env, exports);
   return exports;
 }
 
