@@ -1,7 +1,7 @@
 // kafkajs against a real Millrace: admin operations, producing with every acks setting and codec,
 // size limits, idempotence, and a restart that keeps every acknowledged message and topic config.
 import t from 'tap'
-import { CompressionTypes, type Admin, type Producer } from 'kafkajs'
+import kafkajs, { CompressionTypes, type Admin, type Producer } from 'kafkajs'
 import { hasKcat, kafkaClient, kcat, registerKafkajsCodecs, startTempBroker, type TempBroker } from './helpers.js'
 
 await registerKafkajsCodecs()
@@ -65,6 +65,28 @@ t.test('admin: topics, partitions, configs, offsets, records', async t => {
 
   await admin.deleteTopics({ topics: ['orders'] })
   t.notOk((await admin.listTopics()).includes('orders'), 'deleted')
+})
+
+t.test('admin ACL calls: "security features are disabled", as from Kafka without an authorizer', async t => {
+  const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs
+  const admin: Admin = kafkaClient(broker.bootstrap).admin()
+  await admin.connect()
+  t.teardown(() => admin.disconnect())
+  const acl = {
+    resourceType: AclResourceTypes.TOPIC,
+    resourceName: 'orders',
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+    principal: 'User:alice',
+    host: '*',
+    operation: AclOperationTypes.READ,
+    permissionType: AclPermissionTypes.ALLOW,
+  }
+  const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'no error', (e: unknown) => e)
+  const disabled = { type: 'SECURITY_DISABLED', retriable: false }
+  t.match(await errorOf(admin.describeAcls({ ...acl, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY })), disabled, 'describeAcls')
+  t.match(await errorOf(admin.createAcls({ acl: [acl] })), disabled, 'createAcls')
+  t.match(await errorOf(admin.deleteAcls({ filters: [acl] })), disabled, 'deleteAcls')
+  t.equal((await admin.describeCluster()).brokers.length, 1, 'the connection still serves')
 })
 
 t.test('producer: acks, keys, headers, partitions, idempotence, codecs, size limits', async t => {

@@ -15,6 +15,7 @@ import { alterConfigsHandler } from './alter-configs.js'
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js'
 import { describeLogDirsHandler } from './describe-log-dirs.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js'
 
 const NODE = 1
 const TOPIC = 2
@@ -408,6 +409,19 @@ t.test('DescribeCluster', async t => {
   t.match(weird, { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Unsupported endpoint type 3' })
 })
 
+t.test('ACL APIs without an authorizer: SECURITY_DISABLED at every version, one result per creation and filter', async t => {
+  const filter = { resourceTypeFilter: 2, resourceNameFilter: 't', patternTypeFilter: 3, principalFilter: 'User:alice', hostFilter: '*', operation: 3, permissionType: 3 }
+  const acl = { resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }
+  for (const v of [0, 1, 2, 3]) {
+    const d = await call(t, describeAclsHandler(), v, filter)
+    t.match(d, { errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'No Authorizer is configured on the broker', resources: [] }, `DescribeAcls v${v}`)
+    const c = await call(t, createAclsHandler(), v, { creations: [acl, { ...acl, principal: 'User:bob' }] })
+    t.same(c.results.map(r => r.errorCode), [ErrorCode.SECURITY_DISABLED, ErrorCode.SECURITY_DISABLED], `CreateAcls v${v}: one result per creation`)
+    const del = await call(t, deleteAclsHandler(), v, { filters: [{ ...filter, resourceNameFilter: null }] })
+    t.match(del.filterResults, [{ errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'No Authorizer is configured.', matchingAcls: [] }], `DeleteAcls v${v}`)
+  }
+})
+
 t.test('DeleteRecords', async t => {
   const c = await cluster()
   await c.controller.createTopics([topicReq('recs', { numPartitions: 2 }), topicReq('compacted', { numPartitions: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] })], false)
@@ -490,6 +504,9 @@ t.test('adminHandlers registers every admin API once', async t => {
       [ApiKey.IncrementalAlterConfigs, 0, 1],
       [ApiKey.DescribeLogDirs, 0, 4],
       [ApiKey.DescribeCluster, 0, 1],
+      [ApiKey.DescribeAcls, 0, 3],
+      [ApiKey.CreateAcls, 0, 3],
+      [ApiKey.DeleteAcls, 0, 3],
     ],
   )
 })

@@ -12,6 +12,7 @@ import { alterConfigsHandler } from './alter-configs.js'
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js'
 import { describeLogDirsHandler, type LogDirsSource } from './describe-log-dirs.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { aclHandlers } from './acls.js'
 
 export interface AdminDeps {
   image: MetadataImage
@@ -28,7 +29,7 @@ export interface AdminDeps {
   logDirs: LogDirsSource
 }
 
-/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster. */
+/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster, and the ACL APIs (no authorizer). */
 export function adminHandlers(d: AdminDeps): ApiHandler[] {
   return [
     createTopicsHandler(d),
@@ -40,6 +41,7 @@ export function adminHandlers(d: AdminDeps): ApiHandler[] {
     incrementalAlterConfigsHandler(d),
     describeLogDirsHandler(d),
     describeClusterHandler(d),
+    ...aclHandlers(),
   ] as ApiHandler[]
 }
 
