@@ -180,6 +180,11 @@ t.test('idempotent producer: duplicates, gaps and fencing', async t => {
   t.same([next.errorCode, next.baseOffset], [0, 2])
   const offsets = await c.send(ApiKey.ListOffsets, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'idem', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })
   t.equal(offsets.topics[0].partitions[0].offset, 3, 'three records, no duplicate')
+
+  const described = await c.send(ApiKey.DescribeProducers, 0, { topics: [{ name: 'idem', partitionIndexes: [0] }, { name: 'no-such-topic', partitionIndexes: [0] }] })
+  t.match(described.topics[0], { name: 'idem', partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null, activeProducers: [{ producerId: pid, producerEpoch: 0, lastSequence: 2, coordinatorEpoch: -1, currentTxnStartOffset: -1 }] }] }, 'DescribeProducers: the producer, its epoch and last sequence')
+  t.ok(described.topics[0].partitions[0].activeProducers[0].lastTimestamp > 0, 'and the timestamp of its last batch')
+  t.match(described.topics[1].partitions, [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, activeProducers: [] }], 'an unknown partition')
 })
 
 t.test('bad input gets Kafka error codes and a log line; the broker keeps serving', async t => {

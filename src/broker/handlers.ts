@@ -3,6 +3,7 @@
 import {
   adminHandlers,
   apiVersionsHandler,
+  describeProducersHandler,
   fetchHandler,
   groupHandlers,
   initProducerIdHandler,
@@ -67,6 +68,7 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(fetchHandler({ image: s.image, replicas: s.replicas, sessions: s.fetchSessions, fetchMaxBytes: () => s.config().get('fetch.max.bytes') as number }))
   add(listOffsetsHandler({ replicas: s.replicas }))
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))
+  add(describeProducersHandler({ replicas: s.replicas }))
   add(initProducerIdHandler({ producerIds: s.producerIds, log }))
   for (const h of groupHandlers({ coordinator: s.groups, image: s.image, log })) add(h)
   for (const h of adminHandlers({

@@ -38,6 +38,17 @@ export interface FetchTarget {
   currentLeaderEpoch: number
 }
 
+/** One producer a partition's log tracks (DescribeProducers). */
+export interface ActiveProducer {
+  producerId: number
+  producerEpoch: number
+  lastSequence: number
+  lastTimestamp: number
+  coordinatorEpoch: number
+  /** First offset of its open transaction, or -1. */
+  currentTxnStartOffset: number
+}
+
 export interface FetchPartitionResult {
   topic: string
   partition: number
@@ -328,6 +339,27 @@ export class ReplicaManager {
     if (typeof p === 'number') return { errorCode: p, lowWatermark: -1 }
     if (offset > p.logStartOffset) await p.log.deleteRecordsBefore(offset)
     return { errorCode: ErrorCode.NONE, lowWatermark: p.logStartOffset }
+  }
+
+  /**
+   * DescribeProducers for one partition: the producers its log still tracks, as Kafka's
+   * UnifiedLog.activeProducers lists them. A follower answers too, as in Kafka.
+   */
+  activeProducers(topic: string, partition: number): { errorCode: number; producers: ActiveProducer[] } {
+    const p = this.getPartition(topic, partition)
+    if (!p) {
+      const known = this.opts.image.partition(topic, partition) !== undefined
+      return { errorCode: known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, producers: [] }
+    }
+    const producers = [...p.log.producerState.producers.values()].map(e => ({
+      producerId: e.producerId,
+      producerEpoch: e.producerEpoch,
+      lastSequence: e.lastSeq,
+      lastTimestamp: e.lastTimestamp,
+      coordinatorEpoch: e.coordinatorEpoch,
+      currentTxnStartOffset: e.currentTxnFirstOffset,
+    }))
+    return { errorCode: ErrorCode.NONE, producers }
   }
 
   /** Answers every waiting Fetch and Produce now (shutdown). */
