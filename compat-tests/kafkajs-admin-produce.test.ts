@@ -89,6 +89,22 @@ t.test('admin ACL calls: "security features are disabled", as from Kafka without
   t.equal((await admin.describeCluster()).brokers.length, 1, 'the connection still serves')
 })
 
+t.test('admin partition reassignments: the current replicas are accepted, a bad target refused, none in progress', async t => {
+  const admin: Admin = kafkaClient(broker.bootstrap).admin()
+  await admin.connect()
+  t.teardown(() => admin.disconnect())
+  await admin.createTopics({ topics: [{ topic: 'moves', numPartitions: 2 }] })
+  const [{ partitions }] = (await admin.fetchTopicMetadata({ topics: ['moves'] })).topics
+  const node = partitions[0]!.replicas[0]!
+  await admin.alterPartitionReassignments({ topics: [{ topic: 'moves', partitionAssignment: [{ partition: 0, replicas: [node] }, { partition: 1, replicas: [node] }] }] })
+  t.pass('moving partitions to where they are succeeds')
+  const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'no error', (e: unknown) => e)
+  const bad = await errorOf(admin.alterPartitionReassignments({ topics: [{ topic: 'moves', partitionAssignment: [{ partition: 0, replicas: [node, node + 100] }] }] }))
+  t.match(bad, { name: 'KafkaJSAggregateError', errors: [{ type: 'INVALID_REPLICA_ASSIGNMENT' }] }, 'a broker that does not exist is refused')
+  t.same(await admin.listPartitionReassignments({}), { topics: [] }, 'nothing in progress')
+  t.same(await admin.listPartitionReassignments({ topics: [{ topic: 'moves', partitions: [0, 1] }] }), { topics: [] })
+})
+
 t.test('producer: acks, keys, headers, partitions, idempotence, codecs, size limits', async t => {
   const kafka = kafkaClient(broker.bootstrap)
   const admin = kafka.admin()

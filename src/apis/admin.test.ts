@@ -16,6 +16,8 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js'
 import { describeLogDirsHandler } from './describe-log-dirs.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js'
+import { electLeadersHandler } from './elect-leaders.js'
+import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js'
 
 const NODE = 1
 const TOPIC = 2
@@ -422,6 +424,50 @@ t.test('ACL APIs without an authorizer: SECURITY_DISABLED at every version, one 
   }
 })
 
+t.test('ElectLeaders: every partition already led by its preferred replica', async t => {
+  const c = await cluster()
+  await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: false, topics: [topicReq('e', { numPartitions: 2 })] })
+  const h = electLeadersHandler(c)
+  for (const v of versions(h)) {
+    const r = await call(t, h, v, { electionType: 0, topicPartitions: [{ topic: 'e', partitions: [0, 1, 9] }, { topic: 'nope', partitions: [0] }], timeoutMs: 1000 })
+    t.same(
+      r.replicaElectionResults.map(x => [x.topic, x.partitionResult.map(p => [p.partitionId, p.errorCode])]),
+      [['e', [[0, ErrorCode.ELECTION_NOT_NEEDED], [1, ErrorCode.ELECTION_NOT_NEEDED], [9, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]], ['nope', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]]],
+      `v${v}: named partitions each get a result`,
+    )
+  }
+  const unclean = await call(t, h, 1, { electionType: 1, topicPartitions: [{ topic: 'e', partitions: [0] }], timeoutMs: 1000 })
+  t.equal(unclean.replicaElectionResults[0].partitionResult[0].errorCode, ErrorCode.ELECTION_NOT_NEEDED, 'unclean: the partition has a leader')
+  const all = await call(t, h, 2, { electionType: 0, topicPartitions: null, timeoutMs: 1000 })
+  t.same(all, { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] }, 'all partitions: none needed an election, none listed')
+})
+
+t.test('Alter/ListPartitionReassignments: the current replicas are accepted, nothing is ever in progress', async t => {
+  const c = await cluster()
+  await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: false, topics: [topicReq('r', { numPartitions: 1 })] })
+  const alter = alterPartitionReassignmentsHandler(c)
+  const targets: Array<[number[] | null, number]> = [
+    [[NODE], ErrorCode.NONE],
+    [null, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS],
+    [[], ErrorCode.INVALID_REPLICA_ASSIGNMENT],
+    [[NODE, NODE], ErrorCode.INVALID_REPLICA_ASSIGNMENT],
+    [[NODE, 7], ErrorCode.INVALID_REPLICA_ASSIGNMENT],
+  ]
+  for (const [replicas, code] of targets) {
+    const r = await call(t, alter, 0, { timeoutMs: 1000, topics: [{ name: 'r', partitions: [{ partitionIndex: 0, replicas }] }] })
+    t.equal(r.responses[0].partitions[0].errorCode, code, `target ${JSON.stringify(replicas)}`)
+  }
+  const bad = await call(t, alter, 0, { timeoutMs: 1000, topics: [{ name: 'r', partitions: [{ partitionIndex: 0, replicas: [NODE, 7] }] }] })
+  t.equal(bad.responses[0].partitions[0].errorMessage, 'The manual partition assignment includes broker 7, but no such broker is registered.')
+  const unknown = await call(t, alter, 0, { timeoutMs: 1000, topics: [{ name: 'nope', partitions: [{ partitionIndex: 0, replicas: [NODE] }] }] })
+  t.equal(unknown.responses[0].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  t.same(c.image.partition('r', 0)!.replicas, [NODE], 'the replicas did not change')
+  const list = listPartitionReassignmentsHandler()
+  for (const topics of [null, [{ name: 'r', partitionIndexes: [0] }]]) {
+    t.same(await call(t, list, 0, { timeoutMs: 1000, topics }), { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] }, 'nothing in progress')
+  }
+})
+
 t.test('DeleteRecords', async t => {
   const c = await cluster()
   await c.controller.createTopics([topicReq('recs', { numPartitions: 2 }), topicReq('compacted', { numPartitions: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] })], false)
@@ -504,6 +550,9 @@ t.test('adminHandlers registers every admin API once', async t => {
       [ApiKey.IncrementalAlterConfigs, 0, 1],
       [ApiKey.DescribeLogDirs, 0, 4],
       [ApiKey.DescribeCluster, 0, 1],
+      [ApiKey.ElectLeaders, 0, 2],
+      [ApiKey.AlterPartitionReassignments, 0, 0],
+      [ApiKey.ListPartitionReassignments, 0, 0],
       [ApiKey.DescribeAcls, 0, 3],
       [ApiKey.CreateAcls, 0, 3],
       [ApiKey.DeleteAcls, 0, 3],

@@ -13,6 +13,8 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js'
 import { describeLogDirsHandler, type LogDirsSource } from './describe-log-dirs.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { aclHandlers } from './acls.js'
+import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js'
+import { electLeadersHandler } from './elect-leaders.js'
 
 export interface AdminDeps {
   image: MetadataImage
@@ -29,7 +31,7 @@ export interface AdminDeps {
   logDirs: LogDirsSource
 }
 
-/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster, and the ACL APIs (no authorizer). */
+/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster, ElectLeaders, Alter/ListPartitionReassignments, and the ACL APIs (no authorizer). */
 export function adminHandlers(d: AdminDeps): ApiHandler[] {
   return [
     createTopicsHandler(d),
@@ -41,6 +43,9 @@ export function adminHandlers(d: AdminDeps): ApiHandler[] {
     incrementalAlterConfigsHandler(d),
     describeLogDirsHandler(d),
     describeClusterHandler(d),
+    electLeadersHandler(d),
+    alterPartitionReassignmentsHandler(d),
+    listPartitionReassignmentsHandler(),
     ...aclHandlers(),
   ] as ApiHandler[]
 }
