@@ -187,6 +187,25 @@ t.test('idempotent producer: duplicates, gaps and fencing', async t => {
   t.match(described.topics[1].partitions, [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, activeProducers: [] }], 'an unknown partition')
 })
 
+t.test('DescribeQuorum: this node is the only voter and the leader; the high watermark follows metadata changes', async t => {
+  const ask = { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] }
+  const before = await c.send(ApiKey.DescribeQuorum, 2, ask)
+  const p = before.topics[0].partitions[0]
+  t.match(p, { errorCode: 0, leaderId: broker.nodeId, leaderEpoch: 1, observers: [] })
+  t.ok(p.highWatermark > 0, 'the topics created so far are in the metadata log')
+  t.match(p.currentVoters, [{ replicaId: broker.nodeId, logEndOffset: p.highWatermark }], 'one voter, caught up')
+  t.ok(p.currentVoters[0].lastCaughtUpTimestamp! > Date.now() - 60_000, 'caught up now')
+  t.match(before.nodes, [{ nodeId: broker.nodeId, listeners: [{ port: broker.port }] }], 'v2 names the voter endpoints')
+  const created = await c.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'quorum-t', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false })
+  t.equal(created.topics[0].errorCode, 0)
+  for (const v of [0, 1]) {
+    const after = await c.send(ApiKey.DescribeQuorum, v, ask)
+    t.ok(after.topics[0].partitions[0].highWatermark > p.highWatermark, `v${v}: a new topic moved the high watermark`)
+  }
+  const wrong = await c.send(ApiKey.DescribeQuorum, 2, { topics: [{ topicName: 'edges', partitions: [{ partitionIndex: 0 }] }] })
+  t.match(wrong.topics, [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] }], 'any other partition: UNKNOWN_TOPIC_OR_PARTITION, as Kafka')
+})
+
 t.test('bad input gets Kafka error codes and a log line; the broker keeps serving', async t => {
   logLines.length = 0
   const unknown = await produce('no-such-topic', 0, batch(['x']))

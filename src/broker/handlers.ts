@@ -4,6 +4,7 @@ import {
   adminHandlers,
   apiVersionsHandler,
   describeProducersHandler,
+  describeQuorumHandler,
   fetchHandler,
   groupHandlers,
   initProducerIdHandler,
@@ -15,7 +16,7 @@ import {
   type HandlerTable,
 } from '../apis/index.js'
 import type { BrokerConfig } from '../config/index.js'
-import type { Controller, MetadataImage } from '../kraft/index.js'
+import type { Controller, MetadataImage, MetadataLog } from '../kraft/index.js'
 import type { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
 import type { LogManager } from '../storage/index.js'
@@ -31,6 +32,7 @@ export interface BrokerServices {
   clusterId: string
   image: MetadataImage
   controller: Controller
+  metadataLog: MetadataLog
   replicas: ReplicaManager
   logs: LogManager
   producerIds: ProducerIdManager
@@ -69,6 +71,7 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(listOffsetsHandler({ replicas: s.replicas }))
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))
   add(describeProducersHandler({ replicas: s.replicas }))
+  add(describeQuorumHandler({ nodeId: s.nodeId, image: s.image, leaderEpoch: () => s.metadataLog.epoch }))
   add(initProducerIdHandler({ producerIds: s.producerIds, log }))
   for (const h of groupHandlers({ coordinator: s.groups, image: s.image, log })) add(h)
   for (const h of adminHandlers({

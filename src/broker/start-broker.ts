@@ -110,6 +110,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     clusterId,
     image,
     controller,
+    metadataLog,
     replicas,
     logs,
     producerIds,
