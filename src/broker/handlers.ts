@@ -5,6 +5,8 @@ import {
   apiVersionsHandler,
   describeProducersHandler,
   describeQuorumHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
   fetchHandler,
   groupHandlers,
   initProducerIdHandler,
@@ -73,6 +75,8 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(describeProducersHandler({ replicas: s.replicas }))
   add(describeQuorumHandler({ nodeId: s.nodeId, image: s.image, leaderEpoch: () => s.metadataLog.epoch }))
   add(initProducerIdHandler({ producerIds: s.producerIds, log }))
+  add(listTransactionsHandler())
+  add(describeTransactionsHandler())
   for (const h of groupHandlers({ coordinator: s.groups, image: s.image, log })) add(h)
   for (const h of adminHandlers({
     image: s.image,
