@@ -2,7 +2,7 @@
 // appending produced batches (waiting for the ISR when acks=all) and reading for fetches
 // (long-polling until min.bytes are there or max.wait.ms passes).
 
-import { ErrorCode, type Uuid } from '../wire/index.js'
+import { ErrorCode, type DescribeProducersResponse, type Uuid } from '../wire/index.js'
 import type { LogConfig, LogManager } from '../storage/index.js'
 import type { ImageChange, MetadataImage, PartitionState } from '../kraft/index.js'
 import type { Logger } from '../util/index.js'
@@ -36,17 +36,6 @@ export interface FetchTarget {
   fetchOffset: number
   maxBytes: number
   currentLeaderEpoch: number
-}
-
-/** One producer a partition's log tracks (DescribeProducers). */
-export interface ActiveProducer {
-  producerId: number
-  producerEpoch: number
-  lastSequence: number
-  lastTimestamp: number
-  coordinatorEpoch: number
-  /** First offset of its open transaction, or -1. */
-  currentTxnStartOffset: number
 }
 
 export interface FetchPartitionResult {
@@ -345,7 +334,7 @@ export class ReplicaManager {
    * DescribeProducers for one partition: the producers its log still tracks, as Kafka's
    * UnifiedLog.activeProducers lists them. A follower answers too, as in Kafka.
    */
-  activeProducers(topic: string, partition: number): { errorCode: number; producers: ActiveProducer[] } {
+  activeProducers(topic: string, partition: number): { errorCode: number; producers: DescribeProducersResponse.ProducerState[] } {
     const p = this.getPartition(topic, partition)
     if (!p) {
       const known = this.opts.image.partition(topic, partition) !== undefined
