@@ -17,6 +17,7 @@ import { describeLogDirsHandler } from './describe-log-dirs.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js'
 import { electLeadersHandler } from './elect-leaders.js'
+import { describeClientQuotasHandler } from './describe-client-quotas.js'
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js'
 
 const NODE = 1
@@ -468,6 +469,29 @@ t.test('Alter/ListPartitionReassignments: the current replicas are accepted, not
   }
 })
 
+t.test('DescribeClientQuotas: a valid filter matches nothing (none can be set); a bad one gets Kafka\'s error', async t => {
+  const h = describeClientQuotasHandler()
+  const component = (entityType: string, matchType: number, match: string | null) => ({ entityType, matchType, match })
+  for (const v of versions(h)) {
+    for (const components of [[], [component('user', 0, 'alice')], [component('client-id', 2, null), component('user', 1, null)], [component('ip', 0, '10.0.0.1')]]) {
+      t.same(await call(t, h, v, { components, strict: false }), { throttleTimeMs: 0, errorCode: 0, errorMessage: null, entries: [] }, `v${v} ${JSON.stringify(components)}`)
+    }
+  }
+  const bad: Array<[ReturnType<typeof component>[], number, string]> = [
+    [[component('', 0, 'x')], ErrorCode.INVALID_REQUEST, 'Invalid empty entity type.'],
+    [[component('user', 0, 'a'), component('user', 2, null)], ErrorCode.INVALID_REQUEST, 'Entity type user cannot appear more than once in the filter.'],
+    [[component('group', 0, 'g')], ErrorCode.UNSUPPORTED_VERSION, 'Unsupported entity type group'],
+    [[component('user', 0, null)], ErrorCode.INVALID_REQUEST, 'Request specified MATCH_TYPE_EXACT, but set match string to null.'],
+    [[component('user', 1, 'a')], ErrorCode.INVALID_REQUEST, 'Request specified MATCH_TYPE_DEFAULT, but also specified a match string.'],
+    [[component('user', 2, 'a')], ErrorCode.INVALID_REQUEST, 'Request specified MATCH_TYPE_SPECIFIED, but also specified a match string.'],
+    [[component('user', 7, null)], ErrorCode.UNSUPPORTED_VERSION, 'Unknown match type 7'],
+    [[component('ip', 2, null), component('user', 2, null)], ErrorCode.INVALID_REQUEST, 'Invalid entity filter component combination. IP filter component should not be used with user or clientId filter component.'],
+  ]
+  for (const [components, errorCode, errorMessage] of bad) {
+    t.same(await call(t, h, 1, { components, strict: true }), { throttleTimeMs: 0, errorCode, errorMessage, entries: null }, errorMessage)
+  }
+})
+
 t.test('DeleteRecords', async t => {
   const c = await cluster()
   await c.controller.createTopics([topicReq('recs', { numPartitions: 2 }), topicReq('compacted', { numPartitions: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] })], false)
@@ -553,6 +577,7 @@ t.test('adminHandlers registers every admin API once', async t => {
       [ApiKey.ElectLeaders, 0, 2],
       [ApiKey.AlterPartitionReassignments, 0, 0],
       [ApiKey.ListPartitionReassignments, 0, 0],
+      [ApiKey.DescribeClientQuotas, 0, 1],
       [ApiKey.DescribeAcls, 0, 3],
       [ApiKey.CreateAcls, 0, 3],
       [ApiKey.DeleteAcls, 0, 3],

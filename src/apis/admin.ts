@@ -15,6 +15,7 @@ import { describeClusterHandler } from './describe-cluster.js'
 import { aclHandlers } from './acls.js'
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js'
 import { electLeadersHandler } from './elect-leaders.js'
+import { describeClientQuotasHandler } from './describe-client-quotas.js'
 
 export interface AdminDeps {
   image: MetadataImage
@@ -31,7 +32,7 @@ export interface AdminDeps {
   logDirs: LogDirsSource
 }
 
-/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster, ElectLeaders, Alter/ListPartitionReassignments, and the ACL APIs (no authorizer). */
+/** CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeLogDirs, DescribeCluster, ElectLeaders, Alter/ListPartitionReassignments, DescribeClientQuotas, and the ACL APIs (no authorizer). */
 export function adminHandlers(d: AdminDeps): ApiHandler[] {
   return [
     createTopicsHandler(d),
@@ -46,6 +47,7 @@ export function adminHandlers(d: AdminDeps): ApiHandler[] {
     electLeadersHandler(d),
     alterPartitionReassignmentsHandler(d),
     listPartitionReassignmentsHandler(),
+    describeClientQuotasHandler(),
     ...aclHandlers(),
   ] as ApiHandler[]
 }
