@@ -1,5 +1,5 @@
 // How far V8 lets the old generation grow after each full collection: four times what survived it
-// (V8's --heap-growing-percent=300), the top of the range V8 picks from on its own.
+// (V8's --heap-growing-percent=300), near the highest factor V8 picks by itself, for large heaps.
 //
 // Why: a broker's old generation is small (about 15 MB) beside a young generation that fills up
 // to its 32 MB (two semi-spaces) under load. Under a steady 200 MB/s produce stream, V8 in Node 20
