@@ -28,6 +28,7 @@ export interface Failure {
 
 const ok: Failure = { errorCode: ErrorCode.NONE, errorMessage: null }
 const fail = (errorCode: number, errorMessage: string): Failure => ({ errorCode, errorMessage })
+const notNeeded: Failure = { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null }
 
 export interface CreateTopicSpec {
   name: string
@@ -332,6 +333,42 @@ export class Controller {
   }
 
   /** Hands out the next block of producer ids (Kafka's AllocateProducerIds, blocks of 1000). */
+  /**
+   * AlterPartitionReassignments for one partition. This controller does not move replicas yet:
+   * a target that is the current replica list is Kafka's no-op, cancelling finds nothing in
+   * progress, and a bad target gets Kafka's INVALID_REPLICA_ASSIGNMENT and message.
+   */
+  checkReassignment(topic: string, partition: number, target: number[] | null): Failure {
+    const state = this.image.partition(topic, partition)
+    if (!state) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unable to find partition ${topic}-${partition}.`)
+    if (target === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null }
+    if (target.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.')
+    const live = new Set(this.usableBrokers())
+    const seen = new Set<number>()
+    for (const b of target) {
+      if (seen.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${b} more than once.`)
+      seen.add(b)
+      if (!live.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`)
+    }
+    const same = target.length === state.replicas.length && target.every((b, i) => b === state.replicas[i])
+    return same ? ok : fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `This cluster does not move replicas yet: ${topic}-${partition} stays on [${state.replicas.join(', ')}].`)
+  }
+
+  /**
+   * ElectLeaders for one partition (type 0 preferred, 1 unclean). This controller never moves
+   * leadership, so an election is not needed, or impossible because the replica to lead is away.
+   */
+  checkElection(topic: string, partition: number, electionType: number): Failure {
+    const state = this.image.partition(topic, partition)
+    if (!state) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The partition ${topic}-${partition} does not exist.`)
+    if (electionType === 0) {
+      if (state.leader === state.replicas[0]) return notNeeded
+      return fail(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, `Failed to elect leader for partition ${topic}-${partition}: the preferred replica ${state.replicas[0]} is not available.`)
+    }
+    if (state.leader >= 0) return notNeeded
+    return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, `Failed to elect leader for partition ${topic}-${partition}: no replica is available.`)
+  }
+
   allocateProducerIds(brokerId: number, brokerEpoch: number): Promise<{ first: number; size: number }> {
     return this.serialized(async () => {
       const first = this.image.nextProducerIdBlock
