@@ -206,15 +206,6 @@ t.test('DescribeQuorum: this node is the only voter and the leader; the high wat
   t.match(wrong.topics, [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] }], 'any other partition: UNKNOWN_TOPIC_OR_PARTITION, as Kafka')
 })
 
-t.test('ListTransactions and DescribeTransactions: no transaction coordinator yet, so none to list or describe', async t => {
-  for (const v of [0, 1]) {
-    const listed = await c.send(ApiKey.ListTransactions, v, { stateFilters: ['Ongoing', 'Bogus'], producerIdFilters: [], durationFilter: -1 })
-    t.same(listed, { throttleTimeMs: 0, errorCode: 0, unknownStateFilters: ['Bogus'], transactionStates: [] }, `ListTransactions v${v}: unknown state names reported back`)
-  }
-  const described = await c.send(ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-a', 'tx-b'] })
-  t.same(described.transactionStates.map(s => [s.transactionalId, s.errorCode]), [['tx-a', ErrorCode.TRANSACTIONAL_ID_NOT_FOUND], ['tx-b', ErrorCode.TRANSACTIONAL_ID_NOT_FOUND]])
-})
-
 t.test('bad input gets Kafka error codes and a log line; the broker keeps serving', async t => {
   logLines.length = 0
   const unknown = await produce('no-such-topic', 0, batch(['x']))

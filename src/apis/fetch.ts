@@ -165,7 +165,7 @@ export function fetchHandler(d: FetchDeps) {
           highWatermark: hw,
           lastStableOffset: r?.lastStableOffset ?? -1,
           logStartOffset: logStart,
-          abortedTransactions: readCommitted ? [] : null,
+          abortedTransactions: readCommitted ? (r?.abortedTransactions ?? []) : null,
           preferredReadReplica: -1,
           records,
         })

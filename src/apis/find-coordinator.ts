@@ -1,15 +1,18 @@
 // FindCoordinator (key 10): which broker coordinates a group (the leader of its __consumer_offsets
-// partition) or a transactional id. v0-3 ask for one key, v4+ for a batch (KIP-699).
+// partition) or a transactional id (the leader of its __transaction_state partition). v0-3 ask
+// for one key, v4+ for a batch (KIP-699).
 
 import { ApiKey, ErrorCode, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../wire/index.js'
 import type { MetadataImage } from '../kraft/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
+import type { TransactionCoordinator } from '../txn/index.js'
 import type { Logger } from '../util/index.js'
 import { brokerList } from './cluster-view.js'
 import { defineHandler, type RequestContext } from './handler.js'
 
 export interface FindCoordinatorDeps {
   coordinator: GroupCoordinator
+  transactions: TransactionCoordinator
   image: MetadataImage
   log: Logger
 }
@@ -20,15 +23,12 @@ const KEY_TYPE_TRANSACTION = 1
 export function findCoordinatorHandler(d: FindCoordinatorDeps) {
   const lookup = async (key: string, keyType: number, ctx: RequestContext): Promise<FindCoordinatorResponse.Coordinator> => {
     const none = (errorCode: number, errorMessage: string | null): FindCoordinatorResponse.Coordinator => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage })
-    if (keyType === KEY_TYPE_TRANSACTION) {
-      d.log.debug(`${ctx.clientAddress}: FindCoordinator for transactional id '${key}': no transaction coordinator on this node yet`)
-      return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available.')
-    }
-    if (keyType !== KEY_TYPE_GROUP) {
+    if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
       d.log.warn(`${ctx.clientAddress}: FindCoordinator with unknown key type ${keyType}`)
       return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator key type ${keyType}.`)
     }
-    const c = await d.coordinator.findGroupCoordinator(key)
+    if (keyType === KEY_TYPE_TRANSACTION && key === '') return none(ErrorCode.INVALID_REQUEST, 'The transactional id is empty.')
+    const c = keyType === KEY_TYPE_GROUP ? await d.coordinator.findGroupCoordinator(key) : await d.transactions.findCoordinator(key)
     if (c.errorCode !== ErrorCode.NONE) return none(c.errorCode, c.errorMessage)
     const broker = brokerList(d.image, ctx.listenerName).find(b => b.nodeId === c.nodeId)
     if (!broker) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The coordinator (node ${c.nodeId}) is not available.`)

@@ -2,6 +2,7 @@
 
 import type { MetadataImage } from '../kraft/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
+import type { TransactionCoordinator } from '../txn/index.js'
 import type { Logger } from '../util/index.js'
 import type { ApiHandler } from './handler.js'
 import { deleteGroupsHandler } from './delete-groups.js'
@@ -18,6 +19,7 @@ import { syncGroupHandler } from './sync-group.js'
 
 export interface GroupHandlersDeps {
   coordinator: GroupCoordinator
+  transactions: TransactionCoordinator
   image: MetadataImage
   log: Logger
 }
@@ -25,7 +27,7 @@ export interface GroupHandlersDeps {
 export function groupHandlers(d: GroupHandlersDeps): ApiHandler<any>[] {
   const c = { coordinator: d.coordinator }
   return [
-    findCoordinatorHandler({ coordinator: d.coordinator, image: d.image, log: d.log }),
+    findCoordinatorHandler({ coordinator: d.coordinator, transactions: d.transactions, image: d.image, log: d.log }),
     joinGroupHandler(c),
     syncGroupHandler(c),
     heartbeatHandler(c),

@@ -1,8 +1,12 @@
 // The API table of a broker node: which handler answers each API key, wired to its services.
 
 import {
+  addOffsetsToTxnHandler,
+  addPartitionsToTxnHandler,
   adminHandlers,
   apiVersionsHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
   describeProducersHandler,
   describeQuorumHandler,
   describeTransactionsHandler,
@@ -25,7 +29,7 @@ import type { LogManager } from '../storage/index.js'
 import type { LogDirDescription } from '../apis/index.js'
 import { statfs } from 'node:fs/promises'
 import { sep } from 'node:path'
-import type { ProducerIdManager } from '../txn/index.js'
+import type { ProducerIdManager, TransactionCoordinator } from '../txn/index.js'
 import type { Logger } from '../util/index.js'
 import { METADATA_VERSION_LEVEL } from './start-broker.js'
 
@@ -40,6 +44,7 @@ export interface BrokerServices {
   producerIds: ProducerIdManager
   fetchSessions: FetchSessionCache
   groups: GroupCoordinator
+  transactions: TransactionCoordinator
   config: () => BrokerConfig
   log: Logger
 }
@@ -74,10 +79,14 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))
   add(describeProducersHandler({ replicas: s.replicas }))
   add(describeQuorumHandler({ nodeId: s.nodeId, image: s.image, leaderEpoch: () => s.metadataLog.epoch }))
-  add(initProducerIdHandler({ producerIds: s.producerIds, log }))
-  add(listTransactionsHandler())
-  add(describeTransactionsHandler())
-  for (const h of groupHandlers({ coordinator: s.groups, image: s.image, log })) add(h)
+  add(initProducerIdHandler({ producerIds: s.producerIds, transactions: s.transactions }))
+  add(addPartitionsToTxnHandler({ transactions: s.transactions, image: s.image }))
+  add(addOffsetsToTxnHandler({ transactions: s.transactions, groups: s.groups }))
+  add(endTxnHandler({ transactions: s.transactions }))
+  add(txnOffsetCommitHandler({ groups: s.groups, image: s.image }))
+  add(listTransactionsHandler({ transactions: s.transactions }))
+  add(describeTransactionsHandler({ transactions: s.transactions }))
+  for (const h of groupHandlers({ coordinator: s.groups, transactions: s.transactions, image: s.image, log })) add(h)
   for (const h of adminHandlers({
     image: s.image,
     controller: s.controller,

@@ -9,7 +9,8 @@ import { brokerConfigFromImage, type HandlerTable } from '../apis/index.js'
 import { FetchSessionCache, ReplicaManager } from '../replication/index.js'
 import { SocketServer, type BoundListener } from '../server/index.js'
 import { LogManager, readMetaProperties } from '../storage/index.js'
-import { ProducerIdManager } from '../txn/index.js'
+import { ProducerIdManager, TransactionCoordinator } from '../txn/index.js'
+import { localTxnMarkerWriter } from './txn-markers.js'
 import { GroupCoordinator } from '../groups/index.js'
 import { createLogger, type Logger } from '../util/index.js'
 import { randomUuid } from '../wire/index.js'
@@ -105,6 +106,16 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
 
   const groups = new GroupCoordinator({ nodeId, image, controller, replicas, config, log: log.child('groups') })
   const producerIds = new ProducerIdManager(() => controller.allocateProducerIds(nodeId, -1))
+  const transactions = new TransactionCoordinator({
+    nodeId,
+    image,
+    controller,
+    replicas,
+    markers: localTxnMarkerWriter(replicas, groups),
+    producerIds,
+    config,
+    log: log.child('txn'),
+  })
   const handlers = buildHandlers({
     nodeId,
     clusterId,
@@ -115,6 +126,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     logs,
     producerIds,
     groups,
+    transactions,
     fetchSessions: new FetchSessionCache(config().get('max.incremental.fetch.session.cache.slots') as number),
     config,
     log,
@@ -143,6 +155,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
   })
   await replicas.ready()
   await groups.loadAll()
+  await transactions.loadAll()
 
   const first = bound[0]
   let stopped = false
@@ -158,6 +171,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     async stop() {
       if (stopped) return
       stopped = true
+      transactions.shutdown()
       groups.shutdown()
       replicas.shutdown()
       await server.stop()

@@ -6,7 +6,7 @@ import { ErrorCode, errorName } from '../wire/index.js'
 import { groupConfigOf, type GroupConfig } from './config.js'
 import type { GroupCoordinatorDeps } from './deps.js'
 import { GroupRegistry } from './registry.js'
-import { systemTime, type Time } from './time.js'
+import { systemTime, type Time } from '../util/index.js'
 
 export class CoordinatorContext {
   readonly time: Time

@@ -7,7 +7,7 @@ import type { CoordinatorContext } from './context.js'
 import type { TopicCreator } from './deps.js'
 import type { PartitionLoader } from './partition-loader.js'
 import { OFFSETS_TOPIC } from './records.js'
-import type { Timer } from './time.js'
+import type { Timer } from '../util/index.js'
 
 /** How long FindCoordinator waits for a partition of this node to finish loading before answering COORDINATOR_NOT_AVAILABLE. */
 const FIND_COORDINATOR_LOAD_WAIT_MS = 1000

@@ -147,6 +147,19 @@ export class GroupCoordinator {
     return this.offsets.commitOffsets(r)
   }
 
+  /** TxnOffsetCommit: offsets held by producer `r.txn`'s transaction until its marker. */
+  commitTransactionalOffsets(r: OffsetCommitParams & { txn: { producerId: number; producerEpoch: number } }): Promise<number[]> {
+    return this.offsets.commitOffsets(r)
+  }
+
+  /**
+   * A COMMIT or ABORT marker of producer `producerId` was written to __consumer_offsets
+   * partition `partition` (Kafka's onTransactionCompleted): its pending offsets there resolve.
+   */
+  onTransactionCompleted(partition: number, producerId: number, commit: boolean): void {
+    this.offsets.completeTransaction(partition, producerId, commit)
+  }
+
   /** Committed offsets; `topics` null means all of the group's. Partitions without a commit get offset -1. */
   fetchOffsets(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | null, requireStable: boolean): { errorCode: number; offsets: FetchedOffset[] } {
     return this.offsets.fetchOffsets(groupId, topics, requireStable)

@@ -3,7 +3,7 @@
 import type { BrokerConfig } from '../config/index.js'
 import type { CreateTopicSpec, MetadataImage } from '../kraft/index.js'
 import type { Logger } from '../util/index.js'
-import type { Time } from './time.js'
+import type { Time } from '../util/index.js'
 
 export interface OffsetsPartitionAccess {
   readonly isLeader: boolean
@@ -19,7 +19,7 @@ export interface ReplicaAccess {
   appendRecords(
     requiredAcks: number,
     timeoutMs: number,
-    entries: Array<{ topic: string; partition: number; records: Buffer | null }>,
+    entries: Array<{ topic: string; partition: number; records: Buffer | null; origin?: 'client' | 'coordinator' }>,
   ): AppendOutcome[] | Promise<AppendOutcome[]>
   /** Resolves once every partition log the image asked for is open. */
   ready(): Promise<void>

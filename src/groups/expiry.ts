@@ -3,7 +3,7 @@
 
 import type { CoordinatorContext } from './context.js'
 import type { GroupPersistence } from './persistence.js'
-import type { Timer } from './time.js'
+import type { Timer } from '../util/index.js'
 
 export class GroupExpiry {
   private cleanupTimer: Timer | null = null

@@ -4,7 +4,7 @@
 // timers, persistence and requests live in the coordinator's modules (see coordinator.ts).
 
 import { ConsumerProtocolSubscriptionSchema, ErrorCode, Reader } from '../wire/index.js'
-import type { Timer } from './time.js'
+import type { Timer } from '../util/index.js'
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
 
@@ -144,6 +144,12 @@ export class ClassicGroup {
   readonly offsets = new Map<string, CommittedOffset>()
   /** Commits being written, by partition key (their count). */
   readonly pendingOffsetCommits = new Map<string, number>()
+  /**
+   * Offsets committed inside open transactions (TxnOffsetCommit), by producer id: they become
+   * committed offsets when the transaction's COMMIT marker reaches this group's partition, and
+   * are dropped at its ABORT marker (Kafka's pendingTransactionalOffsetCommits).
+   */
+  readonly pendingTxnOffsets = new Map<number, Map<string, CommittedOffset>>()
   join: JoinOperation | null = null
   syncTimer: Timer | null = null
   /** The __consumer_offsets partition that holds this group. */
@@ -200,7 +206,29 @@ export class ClassicGroup {
   }
 
   hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0
+    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0 || this.pendingTxnOffsets.size > 0
+  }
+
+  /** Whether an open transaction holds an offset of this partition (OffsetFetch's require_stable). */
+  hasPendingTxnOffset(key: string): boolean {
+    for (const m of this.pendingTxnOffsets.values()) if (m.has(key)) return true
+    return false
+  }
+
+  /**
+   * Ends producer `producerId`'s transaction in this group: on commit its pending offsets become
+   * committed unless a later commit (by log position) already replaced them.
+   */
+  completeTxnOffsets(producerId: number, commit: boolean): number {
+    const pending = this.pendingTxnOffsets.get(producerId)
+    if (!pending) return 0
+    this.pendingTxnOffsets.delete(producerId)
+    if (!commit) return 0
+    for (const [key, o] of pending) {
+      const prev = this.offsets.get(key)
+      if (!prev || prev.appendedBatchOffset < o.appendedBatchOffset) this.offsets.set(key, o)
+    }
+    return pending.size
   }
 
   isStaticMemberFenced(groupInstanceId: string | null, memberId: string): boolean {

@@ -16,7 +16,7 @@ export type {
   SyncGroupParams,
 } from './requests.js'
 export { ClassicGroup, MemberMetadata, GROUP_STATES, CONSUMER_PROTOCOL_TYPE, decodeSubscriptionTopics, type GroupState, type JoinGroupResult, type Protocol, type SyncGroupResult } from './group.js'
-export { javaStringHashCode, kafkaAbs, partitionForGroup } from './hash.js'
+export { javaStringHashCode, kafkaAbs, partitionForGroup } from '../util/index.js'
 export {
   OFFSETS_TOPIC,
   decodeOffsetsKey,
@@ -29,4 +29,4 @@ export {
   type OffsetCommitRecordValue,
   type OffsetsRecordKey,
 } from './records.js'
-export { FakeTime, systemTime, settle, type Time, type Timer } from './time.js'
+export { FakeTime, systemTime, settle, type Time, type Timer } from '../util/index.js'

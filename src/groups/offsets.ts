@@ -20,16 +20,17 @@ export class OffsetManager {
 
   /** Commits offsets; one error code per entry of `r.offsets`, in order. */
   async commitOffsets(r: OffsetCommitParams): Promise<number[]> {
+    const api = r.txn ? 'TxnOffsetCommit' : 'OffsetCommit'
     const all = (code: number): number[] => r.offsets.map(() => code)
     const err = this.ctx.registry.validateGroupStatus(r.groupId)
     if (err !== null) {
-      this.ctx.refuse('OffsetCommit', r.groupId, err)
+      this.ctx.refuse(api, r.groupId, err)
       return all(err)
     }
     const errors: number[] = r.offsets.map(o => (this.image.partition(o.topic, o.partition) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
     const unknown = r.offsets.filter((_, i) => errors[i] !== ErrorCode.NONE)
     if (unknown.length > 0) {
-      this.ctx.log.info(`OffsetCommit for group ${this.ctx.describeId(r.groupId)}: UNKNOWN_TOPIC_OR_PARTITION for ${unknown.map(o => `${o.topic}-${o.partition}`).join(', ')}`)
+      this.ctx.log.info(`${api} for group ${this.ctx.describeId(r.groupId)}: UNKNOWN_TOPIC_OR_PARTITION for ${unknown.map(o => `${o.topic}-${o.partition}`).join(', ')}`)
     }
     const wanted = r.offsets.map((o, i) => ({ o, i })).filter(x => errors[x.i] === ErrorCode.NONE)
     if (wanted.length === 0) return errors
@@ -40,8 +41,9 @@ export class OffsetManager {
 
     let group = this.ctx.registry.groups.get(r.groupId)
     if (!group) {
-      if (r.generationId >= 0) {
-        this.ctx.refuse('OffsetCommit', r.groupId, ErrorCode.ILLEGAL_GENERATION, `generation ${r.generationId} of a group that does not exist`)
+      // A transactional commit creates the group, whatever its generation (Kafka does the same).
+      if (r.generationId >= 0 && !r.txn) {
+        this.ctx.refuse(api, r.groupId, ErrorCode.ILLEGAL_GENERATION, `generation ${r.generationId} of a group that does not exist`)
         return setAll(ErrorCode.ILLEGAL_GENERATION)
       }
       // Not managed by the coordinator (simple consumer or admin): the group exists to hold offsets.
@@ -49,11 +51,11 @@ export class OffsetManager {
     }
     const invalid = this.validateOffsetCommit(group, r)
     if (invalid !== null) {
-      this.ctx.refuse('OffsetCommit', r.groupId, invalid, `member '${r.memberId}' generation ${r.generationId} (group at ${group.generationId}, ${group.state})`)
+      this.ctx.refuse(api, r.groupId, invalid, `member '${r.memberId}' generation ${r.generationId} (group at ${group.generationId}, ${group.state})`)
       this.ctx.registry.dropIfUnused(group)
       return setAll(invalid)
     }
-    switch (group.state) {
+    if (!r.txn) switch (group.state) {
       case 'CompletingRebalance':
         // The member is valid and has its JoinGroup answer: it must finish the rebalance first.
         return setAll(ErrorCode.REBALANCE_IN_PROGRESS)
@@ -81,8 +83,9 @@ export class OffsetManager {
       if (r.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION
       return null
     }
-    // Without member id and generation, only an empty group takes commits.
-    if (!group.is('Empty')) return ErrorCode.UNKNOWN_MEMBER_ID
+    // Without member id and generation, only an empty group takes commits; not so for
+    // transactional commits, whose older versions carry neither.
+    if (!group.is('Empty') && !r.txn) return ErrorCode.UNKNOWN_MEMBER_ID
     return null
   }
 
@@ -92,7 +95,7 @@ export class OffsetManager {
     const tooLarge = (o: OffsetCommitParams['offsets'][number]) => o.metadata !== null && Buffer.byteLength(o.metadata, 'utf8') > cfg.offsetMetadataMaxBytes
     const results: number[] = offsets.map(o => (tooLarge(o) ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE))
     if (results.some(c => c !== ErrorCode.NONE)) {
-      this.ctx.log.info(`OffsetCommit for group ${this.ctx.describeId(group.groupId)}: metadata larger than offset.metadata.max.bytes (${cfg.offsetMetadataMaxBytes}): OFFSET_METADATA_TOO_LARGE`)
+      this.ctx.log.info(`${r.txn ? 'TxnOffsetCommit' : 'OffsetCommit'} for group ${this.ctx.describeId(group.groupId)}: metadata larger than offset.metadata.max.bytes (${cfg.offsetMetadataMaxBytes}): OFFSET_METADATA_TOO_LARGE`)
     }
     const toWrite = offsets
       .map((o, i) => ({ i, key: tpKey(o.topic, o.partition), o }))
@@ -112,6 +115,7 @@ export class OffsetManager {
     const { errorCode, baseOffset } = await this.persistence.writeOffsetCommits(
       group,
       toWrite.map(w => ({ topic: w.o.topic, partition: w.o.partition, value: w.value })),
+      r.txn,
     )
     for (const w of toWrite) {
       const n = (group.pendingOffsetCommits.get(w.key) ?? 1) - 1
@@ -119,7 +123,14 @@ export class OffsetManager {
       else group.pendingOffsetCommits.set(w.key, n)
     }
     let code = errorCode
-    if (code === ErrorCode.NONE) {
+    if (code === ErrorCode.NONE && r.txn) {
+      // Held until the transaction's marker reaches this partition (completeTransaction).
+      if (!group.is('Dead')) {
+        let pending = group.pendingTxnOffsets.get(r.txn.producerId)
+        if (!pending) group.pendingTxnOffsets.set(r.txn.producerId, (pending = new Map()))
+        for (const w of toWrite) pending.set(w.key, { ...w.value, appendedBatchOffset: baseOffset })
+      }
+    } else if (code === ErrorCode.NONE) {
       if (!group.is('Dead')) {
         for (const w of toWrite) {
           const prev = group.offsets.get(w.key)
@@ -135,7 +146,7 @@ export class OffsetManager {
   }
 
   /** Committed offsets; `topics` null means all of the group's. Partitions without a commit get offset -1. */
-  fetchOffsets(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | null, _requireStable: boolean): { errorCode: number; offsets: FetchedOffset[] } {
+  fetchOffsets(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | null, requireStable: boolean): { errorCode: number; offsets: FetchedOffset[] } {
     const err = this.ctx.registry.validateGroupStatus(groupId)
     if (err !== null) {
       this.ctx.refuse('OffsetFetch', groupId, err)
@@ -145,7 +156,10 @@ export class OffsetManager {
     const live = group && !group.is('Dead') ? group : null
     const out: FetchedOffset[] = []
     const entry = (topic: string, partition: number): FetchedOffset => {
-      const o = live?.offsets.get(tpKey(topic, partition))
+      const key = tpKey(topic, partition)
+      // require_stable (KIP-447): an offset an open transaction may still change is not answered.
+      if (requireStable && live?.hasPendingTxnOffset(key)) return { topic, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+      const o = live?.offsets.get(key)
       return o
         ? { topic, partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE }
         : { topic, partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }
@@ -193,6 +207,19 @@ export class OffsetManager {
       this.ctx.log.info(`removed ${removed.length} offsets of group ${groupId} on OffsetDelete`)
     }
     return { errorCode: ErrorCode.NONE, partitions: results }
+  }
+
+  /**
+   * A transaction's marker reached __consumer_offsets partition `partition`: the offsets producer
+   * `producerId` committed in it there count now (commit) or are dropped (abort).
+   */
+  completeTransaction(partition: number, producerId: number, commit: boolean): void {
+    for (const g of this.ctx.registry.groups.values()) {
+      if (g.partition !== partition || !g.pendingTxnOffsets.has(producerId)) continue
+      const n = g.completeTxnOffsets(producerId, commit)
+      this.ctx.log.debug(`group ${this.ctx.describeId(g.groupId)}: transaction of producer ${producerId} ${commit ? `committed ${n} offsets` : 'aborted'}`)
+      this.ctx.registry.dropIfUnused(g)
+    }
   }
 
   /** A topic was deleted: its committed offsets go too. */

@@ -66,10 +66,12 @@ export class GroupPersistence {
   writeOffsetCommits(
     group: ClassicGroup,
     commits: Array<{ topic: string; partition: number; value: OffsetCommitRecordValue }>,
+    txn?: { producerId: number; producerEpoch: number },
   ): Promise<{ errorCode: number; baseOffset: number }> {
     return this.append(
       group.partition,
       commits.map(c => ({ key: encodeOffsetCommitKey(group.groupId, c.topic, c.partition), value: encodeOffsetCommitValue(c.value) })),
+      txn,
     )
   }
 
@@ -85,14 +87,20 @@ export class GroupPersistence {
     if (errorCode !== ErrorCode.NONE) this.ctx.log.warn(`failed to write ${records.length} tombstones for group ${group.groupId} to ${OFFSETS_TOPIC}-${group.partition}: ${errorName(errorCode)}`)
   }
 
-  /** Appends records as one batch with acks=all, as Kafka's coordinator does. */
-  private async append(partition: number, records: KeyedRecord[]): Promise<{ errorCode: number; baseOffset: number }> {
+  /**
+   * Appends records as one batch with acks=all, as Kafka's coordinator does. A transactional
+   * commit's batch carries the producer's id and epoch (a fenced epoch is refused by the log).
+   */
+  private async append(partition: number, records: KeyedRecord[], txn?: { producerId: number; producerEpoch: number }): Promise<{ errorCode: number; baseOffset: number }> {
     const timeoutMs = this.ctx.cfg().offsetCommitTimeoutMs
     if (!this.ctx.registry.isLoaded(partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1 }
     try {
       const now = this.ctx.now()
-      const batch = await buildBatch({ records: records.map(r => ({ key: r.key, value: r.value, timestamp: now })) })
-      const [res] = await this.replicas.appendRecords(-1, timeoutMs, [{ topic: OFFSETS_TOPIC, partition, records: batch }])
+      const batch = await buildBatch({
+        records: records.map(r => ({ key: r.key, value: r.value, timestamp: now })),
+        ...(txn && { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: 0, transactional: true }),
+      })
+      const [res] = await this.replicas.appendRecords(-1, timeoutMs, [{ topic: OFFSETS_TOPIC, partition, records: batch, origin: 'coordinator' }])
       if (!res) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, baseOffset: -1 }
       if (res.errorCode !== ErrorCode.NONE && res.errorMessage) this.ctx.log.debug(`append to ${OFFSETS_TOPIC}-${partition}: ${res.errorMessage}`)
       return { errorCode: res.errorCode, baseOffset: res.baseOffset }

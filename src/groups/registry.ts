@@ -5,9 +5,9 @@ import type { MetadataImage } from '../kraft/index.js'
 import { ErrorCode } from '../wire/index.js'
 import type { GroupConfig } from './config.js'
 import { ClassicGroup } from './group.js'
-import { partitionForGroup } from './hash.js'
+import { partitionForGroup } from '../util/index.js'
 import { OFFSETS_TOPIC } from './records.js'
-import type { Time } from './time.js'
+import type { Time } from '../util/index.js'
 
 /** Group ids longer than this (UTF-8 bytes) get INVALID_GROUP_ID: they must fit a record key comfortably. */
 export const MAX_GROUP_ID_BYTES = 1024

@@ -54,6 +54,8 @@ export interface OffsetCommitParams {
   /** -1: the broker's offsets.retention.minutes (after the group empties). */
   retentionTimeMs: number
   offsets: Array<{ topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null; commitTimestamp: number }>
+  /** TxnOffsetCommit: the producer whose transaction holds these offsets until its marker. */
+  txn?: { producerId: number; producerEpoch: number }
 }
 
 export interface FetchedOffset {

@@ -129,7 +129,7 @@ export class Partition {
    * `deferWrite`: see Log's AppendOptions (the caller answers through a broker connection).
    * Synchronous when the log can append at once (Log.appendNowOrQueued).
    */
-  appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number, deferWrite = false): AppendResult | Promise<AppendResult> {
+  appendAsLeader(records: Buffer, requiredAcks: number, minInsyncReplicas: number, deferWrite = false, origin: 'client' | 'coordinator' = 'client'): AppendResult | Promise<AppendResult> {
     const result: AppendResult = {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -150,7 +150,7 @@ export class Partition {
     }
     let info: LogAppendInfo | Promise<LogAppendInfo>
     try {
-      info = this.log.appendNowOrQueued(records, this.leaderEpoch, { deferWrite })
+      info = this.log.appendNowOrQueued(records, this.leaderEpoch, { deferWrite, origin })
     } catch (err) {
       return refused(result, err)
     }

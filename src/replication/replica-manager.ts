@@ -23,6 +23,8 @@ export interface ProduceEntry {
   topic: string
   partition: number
   records: Buffer | null
+  /** 'coordinator' for the broker's own writes (transaction markers, transactional offset commits): control batches allowed, no sequence checks. */
+  origin?: 'client' | 'coordinator'
 }
 
 export interface ProduceResult extends AppendResult {
@@ -46,6 +48,8 @@ export interface FetchPartitionResult {
   lastStableOffset: number
   logStartOffset: number
   records: Buffer | null
+  /** read_committed: the aborted transactions in the records returned (null otherwise). */
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null
 }
 
 export interface FetchParams {
@@ -193,7 +197,7 @@ export class ReplicaManager {
     if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
     // min.insync.replicas only matters to acks=-1 (resolving the topic's config costs a lookup per request).
     const minIsr = requiredAcks === -1 ? this.opts.minInsyncReplicas(e.topic) : 1
-    const r = p.appendAsLeader(e.records, requiredAcks, minIsr, deferWrite)
+    const r = p.appendAsLeader(e.records, requiredAcks, minIsr, deferWrite, e.origin)
     if (r instanceof Promise) return r.then(done => this.appended(e, p, done))
     return this.appended(e, p, r)
   }
@@ -247,6 +251,7 @@ export class ReplicaManager {
         lastStableOffset: -1,
         logStartOffset: -1,
         records: null,
+        abortedTransactions: null,
       }
       out.push(r)
       if (!p) {
@@ -279,6 +284,11 @@ export class ReplicaManager {
       const max = Math.min(t.maxBytes, budget)
       const read = await p.log.read(t.fetchOffset, Math.max(0, max), upper, budget === params.maxBytes)
       r.records = read.records
+      // A read_committed consumer drops the records of aborted transactions itself, told which by these.
+      if (params.isolationLevel === 1 && !follower && read.records.length > 0) {
+        const aborted = await p.log.collectAbortedTransactions(t.fetchOffset, read.nextOffset)
+        r.abortedTransactions = aborted.map(a => ({ producerId: a.producerId, firstOffset: a.firstOffset }))
+      }
       budget -= read.records.length
       if (budget <= 0) budget = 0
     }

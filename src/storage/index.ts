@@ -73,3 +73,4 @@ export {
   type MetaProperties,
   type TopicPartitionOffset,
 } from './checkpoint.js'
+export { replayBatches, type ReplaySource } from './replay.js'

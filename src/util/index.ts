@@ -1,3 +1,5 @@
 export { createLogger, setLogLevel, setLogSink, type Logger } from './logger.js'
 export { releaseAtTurnEnd, writeAtTurnEnd, type HeldResponses, type StagedWriter } from './turn-end.js'
 export { ConcurrencyLimit } from './concurrency-limit.js'
+export { javaStringHashCode, kafkaAbs, partitionForGroup, partitionForKey } from './partition-hash.js'
+export { FakeTime, systemTime, settle, type Time, type Timer } from './time.js'

@@ -1,4 +1,5 @@
-// Which __consumer_offsets partition holds a group: Kafka's Utils.abs(groupId.hashCode()) % count,
+// Which partition of an internal topic holds a key (a group in __consumer_offsets, a transactional
+// id in __transaction_state): Kafka's Utils.abs(key.hashCode()) % count,
 // with Java's String.hashCode over UTF-16 code units (JavaScript strings are UTF-16 too).
 
 /** Java's String.hashCode: s[0]*31^(n-1) + ... + s[n-1], in 32-bit two's complement. */
@@ -13,6 +14,9 @@ export function kafkaAbs(n: number): number {
   return n === -2147483648 ? 0 : Math.abs(n)
 }
 
-export function partitionForGroup(groupId: string, partitionCount: number): number {
-  return kafkaAbs(javaStringHashCode(groupId)) % partitionCount
+/** The partition of `key` (a group id, a transactional id) among `partitionCount`. */
+export function partitionForKey(key: string, partitionCount: number): number {
+  return kafkaAbs(javaStringHashCode(key)) % partitionCount
 }
+
+export const partitionForGroup = partitionForKey

@@ -1,4 +1,4 @@
-// Time for the group coordinator: the clock and one-shot timers, injectable so the state machine
+// Time for the coordinators (groups, transactions): the clock and one-shot timers, injectable so state machines
 // can be tested with fake time. Timers never keep the process alive on their own.
 
 export interface Timer {
