@@ -9,7 +9,7 @@ import { startTempBroker, type TempBroker } from './helpers.js'
 let broker: TempBroker
 let c: ClientConnection
 t.before(async () => {
-  broker = await startTempBroker({ 'auto.create.topics.enable': 'false', 'transaction.state.log.num.partitions': '3' })
+  broker = await startTempBroker({ 'auto.create.topics.enable': 'false', 'transaction.state.log.num.partitions': '3', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '100' })
   c = await ClientConnection.open('localhost', broker.port)
   const created = await c.send(ApiKey.CreateTopics, 5, {
     topics: [{ name: 'txn-raw', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
@@ -150,4 +150,38 @@ t.test('InitProducerId on an open transaction aborts it and fences its producer'
   t.equal((await produceTxn(producerId, producerEpoch, 1, 0, 'late')).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH, 'the old producer can no longer write')
   t.equal((await endTxn('fence', producerId, producerEpoch, true)).errorCode, ErrorCode.PRODUCER_FENCED, 'nor commit')
   t.ok((await fetchCommitted(0)).aborted?.some(a => a.producerId === producerId && a.firstOffset === zombie.baseOffset), "the zombie's transaction was aborted: read_committed fetches name it")
+})
+
+t.test('a transaction open longer than its timeout is aborted, and its producer fenced', async t => {
+  await c.send(ApiKey.FindCoordinator, 1, { key: 'slow', keyType: 1 })
+  const { producerId, producerEpoch } = await init('slow', 300)
+  await addPartitions('slow', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [1] }])
+  const slow = await produceTxn(producerId, producerEpoch, 0, 1, 'too slow')
+  t.equal(slow.errorCode, 0)
+  let d = await describe('slow')
+  for (let i = 0; i < 100 && d.transactionState !== 'CompleteAbort'; i++) {
+    await new Promise(r => setTimeout(r, 20))
+    d = await describe('slow')
+  }
+  t.match(d, { transactionState: 'CompleteAbort', producerEpoch: producerEpoch + 1 }, 'aborted with the next epoch')
+  t.equal((await endTxn('slow', producerId, producerEpoch, true)).errorCode, ErrorCode.PRODUCER_FENCED, 'the late commit is fenced')
+  t.ok((await fetchCommitted(1)).aborted?.some(a => a.producerId === producerId && a.firstOffset === slow.baseOffset), 'and read_committed fetches name the aborted transaction')
+})
+
+t.test('WriteTxnMarkers (the inter-broker API) writes markers as the coordinator would', async t => {
+  const { producerId, producerEpoch } = await init('markers')
+  await addPartitions('markers', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [0] }])
+  t.equal((await produceTxn(producerId, producerEpoch, 0, 0, 'marked')).errorCode, 0)
+  t.ok((await fetchCommitted(0)).lso < (await fetchCommitted(0)).hw, 'open: the last stable offset is held back')
+  const res = await c.send(ApiKey.WriteTxnMarkers, 1, {
+    markers: [{ producerId, producerEpoch, transactionResult: true, coordinatorEpoch: 0, topics: [{ name: 'txn-raw', partitionIndexes: [0] }, { name: 'nope', partitionIndexes: [0] }] }],
+  })
+  t.same(
+    res.markers[0].topics.map(tp => [tp.name, tp.partitions[0].errorCode]),
+    [['txn-raw', 0], ['nope', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+  )
+  const after = await fetchCommitted(0)
+  t.equal(after.lso, after.hw, 'the marker closed the transaction in the partition')
+  t.ok(after.values.includes('marked'), 'its record is readable')
+  await endTxn('markers', producerId, producerEpoch, false)
 })

@@ -7,6 +7,7 @@ import {
   apiVersionsHandler,
   endTxnHandler,
   txnOffsetCommitHandler,
+  writeTxnMarkersHandler,
   describeProducersHandler,
   describeQuorumHandler,
   describeTransactionsHandler,
@@ -29,7 +30,7 @@ import type { LogManager } from '../storage/index.js'
 import type { LogDirDescription } from '../apis/index.js'
 import { statfs } from 'node:fs/promises'
 import { sep } from 'node:path'
-import type { ProducerIdManager, TransactionCoordinator } from '../txn/index.js'
+import type { ProducerIdManager, TransactionCoordinator, TxnMarkerWriter } from '../txn/index.js'
 import type { Logger } from '../util/index.js'
 import { METADATA_VERSION_LEVEL } from './start-broker.js'
 
@@ -45,6 +46,7 @@ export interface BrokerServices {
   fetchSessions: FetchSessionCache
   groups: GroupCoordinator
   transactions: TransactionCoordinator
+  markers: TxnMarkerWriter
   config: () => BrokerConfig
   log: Logger
 }
@@ -84,6 +86,7 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
   add(addOffsetsToTxnHandler({ transactions: s.transactions, groups: s.groups }))
   add(endTxnHandler({ transactions: s.transactions }))
   add(txnOffsetCommitHandler({ groups: s.groups, image: s.image }))
+  add(writeTxnMarkersHandler({ markers: s.markers }))
   add(listTransactionsHandler({ transactions: s.transactions }))
   add(describeTransactionsHandler({ transactions: s.transactions }))
   for (const h of groupHandlers({ coordinator: s.groups, transactions: s.transactions, image: s.image, log })) add(h)

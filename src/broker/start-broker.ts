@@ -106,12 +106,13 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
 
   const groups = new GroupCoordinator({ nodeId, image, controller, replicas, config, log: log.child('groups') })
   const producerIds = new ProducerIdManager(() => controller.allocateProducerIds(nodeId, -1))
+  const markers = localTxnMarkerWriter(replicas, groups)
   const transactions = new TransactionCoordinator({
     nodeId,
     image,
     controller,
     replicas,
-    markers: localTxnMarkerWriter(replicas, groups),
+    markers,
     producerIds,
     config,
     log: log.child('txn'),
@@ -127,6 +128,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<RunningBrok
     producerIds,
     groups,
     transactions,
+    markers,
     fetchSessions: new FetchSessionCache(config().get('max.incremental.fetch.session.cache.slots') as number),
     config,
     log,

@@ -5,6 +5,7 @@ import t from 'tap'
 import { createBrokerConfig } from '../config/index.js'
 import { MetadataImage } from '../kraft/index.js'
 import {
+  buildEndTxnMarkerBatch,
   ConsumerProtocolSubscriptionSchema,
   decodeBatchRecordsSync,
   ErrorCode,
@@ -733,6 +734,59 @@ t.test('everything is reloaded from __consumer_offsets', async t => {
   await settle()
   t.equal(w.join.value!.errorCode, ErrorCode.NOT_COORDINATOR)
   t.equal(c.heartbeat({ groupId: 'alpha', memberId: 'x', generationId: 1, groupInstanceId: null }), ErrorCode.COORDINATOR_NOT_AVAILABLE)
+})
+
+t.test('transactional offsets wait for their marker: COMMIT makes them count, ABORT drops them, also when replayed', async t => {
+  const h = await harness()
+  const pid = 4242
+  const txnCommit = (groupId: string, offset: number, producerId = pid, producerEpoch = 0) =>
+    h.c.commitTransactionalOffsets({
+      groupId,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      offsets: [{ topic: 'topic-a', partition: 0, offset, leaderEpoch: -1, metadata: null, commitTimestamp: -1 }],
+      txn: { producerId, producerEpoch },
+    })
+  const fetched = (groupId: string, requireStable = false) => h.c.fetchOffsets(groupId, [{ topic: 'topic-a', partitions: [0] }], requireStable).offsets[0]!
+  const marker = (producerId: number, commit: boolean) => {
+    h.replicas.logOf(0).append(buildEndTxnMarkerBatch({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0, timestamp: h.time.now() }))
+    h.c.onTransactionCompleted(0, producerId, commit)
+  }
+
+  t.same(await txnCommit('g-txn', 7), [0], 'a transactional commit creates the group and is written')
+  t.match(fetched('g-txn'), { offset: -1, errorCode: 0 }, 'not visible before the marker')
+  t.match(fetched('g-txn', true), { offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }, 'require_stable: UNSTABLE_OFFSET_COMMIT')
+  marker(pid, true)
+  t.match(fetched('g-txn', true), { offset: 7, errorCode: 0 }, 'COMMIT: visible')
+
+  t.same(await txnCommit('g-txn', 9, pid + 1), [0])
+  marker(pid + 1, false)
+  t.match(fetched('g-txn'), { offset: 7 }, 'ABORT: the earlier commit stays')
+
+  t.same(await txnCommit('g-open', 3, pid + 2), [0], 'a transaction left open')
+  const stable = await stableAlone(h, 'g-member')
+  t.same(
+    await h.c.commitTransactionalOffsets({
+      groupId: 'g-member',
+      generationId: stable.generationId + 1,
+      memberId: stable.memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      offsets: [{ topic: 'topic-a', partition: 0, offset: 1, leaderEpoch: -1, metadata: null, commitTimestamp: -1 }],
+      txn: { producerId: pid + 3, producerEpoch: 0 },
+    }),
+    [ErrorCode.ILLEGAL_GENERATION],
+    'a member of a live group is checked as for OffsetCommit (v3+)',
+  )
+
+  await h.reopen()
+  t.match(fetched('g-txn'), { offset: 7 }, 'replayed: the committed transaction counts, the aborted one not')
+  t.match(fetched('g-open'), { offset: -1 }, 'replayed: the open transaction is still pending')
+  t.match(fetched('g-open', true), { errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT })
+  marker(pid + 2, true)
+  t.match(fetched('g-open', true), { offset: 3, errorCode: 0 }, 'and its marker after the reload settles it')
 })
 
 t.test('FindCoordinator creates __consumer_offsets and loading answers', async t => {

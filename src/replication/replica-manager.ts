@@ -4,7 +4,7 @@
 
 import { ErrorCode, type DescribeProducersResponse, type Uuid } from '../wire/index.js'
 import type { LogConfig, LogManager } from '../storage/index.js'
-import type { ImageChange, MetadataImage, PartitionState } from '../kraft/index.js'
+import { isInternalTopic, type ImageChange, type MetadataImage, type PartitionState } from '../kraft/index.js'
 import type { Logger } from '../util/index.js'
 import { Partition, type AppendResult } from './partition.js'
 import { Purgatory, type DelayedOperation } from './purgatory.js'
@@ -195,6 +195,8 @@ export class ReplicaManager {
     const p = this.getPartition(e.topic, e.partition)
     if (!p) return produceResult(e, emptyAppend(this.leaderError(e.topic, e.partition)))
     if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
+    // Only the coordinators write to their own topics (Kafka's internalTopicsAllowed).
+    if (e.origin !== 'coordinator' && isInternalTopic(e.topic)) return produceResult(e, emptyAppend(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${e.topic}`))
     // min.insync.replicas only matters to acks=-1 (resolving the topic's config costs a lookup per request).
     const minIsr = requiredAcks === -1 ? this.opts.minInsyncReplicas(e.topic) : 1
     const r = p.appendAsLeader(e.records, requiredAcks, minIsr, deferWrite, e.origin)

@@ -17,7 +17,7 @@ export interface TxnReplicaAccess {
   appendRecords(
     requiredAcks: number,
     timeoutMs: number,
-    entries: Array<{ topic: string; partition: number; records: Buffer | null }>,
+    entries: Array<{ topic: string; partition: number; records: Buffer | null; origin?: 'client' | 'coordinator' }>,
   ): Array<{ errorCode: number; errorMessage: string | null }> | Promise<Array<{ errorCode: number; errorMessage: string | null }>>
   /** Resolves once every partition log the image asked for is open. */
   ready(): Promise<void>

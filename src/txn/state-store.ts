@@ -215,7 +215,7 @@ export class TxnStateStore {
     if (!this.isLoaded(p)) return ErrorCode.NOT_COORDINATOR
     try {
       const batch = await buildBatch({ records: [{ key, value, timestamp: this.time.now() }] })
-      const [res] = await this.replicas.appendRecords(-1, STATE_WRITE_TIMEOUT_MS, [{ topic: TRANSACTION_STATE_TOPIC, partition: p, records: batch }])
+      const [res] = await this.replicas.appendRecords(-1, STATE_WRITE_TIMEOUT_MS, [{ topic: TRANSACTION_STATE_TOPIC, partition: p, records: batch, origin: 'coordinator' }])
       const code = res?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
       if (code === ErrorCode.NONE) return code
       const answered = stateWriteErrorFor(code)
