@@ -439,8 +439,14 @@ t.test('FindCoordinator v0-v6: single and batched keys, transaction keys', async
   t.same([v0.errorCode, v0.nodeId, v0.port], [0, 1, broker.port])
   const v4 = await conn.send(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] })
   t.same(v4.coordinators!.map(c => [c.key, c.errorCode, c.nodeId]), [['a', 0, 1], ['b', 0, 1]])
-  const txn = await conn.send(ApiKey.FindCoordinator, 6, { keyType: 1, coordinatorKeys: ['tx'] })
-  t.equal(txn.coordinators![0].errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'no transaction coordinator yet')
+  const txn = await conn.send(ApiKey.FindCoordinator, 6, { keyType: 1, coordinatorKeys: ['tx', ''] })
+  t.same(
+    txn.coordinators!.map(c => [c.key, c.errorCode, c.nodeId]),
+    [['tx', 0, 1], ['', ErrorCode.INVALID_REQUEST, -1]],
+    'transactional ids: this node (the leader of their __transaction_state partition); an empty id is refused',
+  )
+  const bogus = await conn.send(ApiKey.FindCoordinator, 6, { keyType: 7, coordinatorKeys: ['x'] })
+  t.equal(bogus.coordinators![0].errorCode, ErrorCode.INVALID_REQUEST, 'an unknown key type: INVALID_REQUEST')
 })
 
 t.test('every advertised version of the group APIs round-trips', async t => {

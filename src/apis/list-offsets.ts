@@ -22,7 +22,7 @@ export function listOffsetsHandler(d: { replicas: ReplicaManager }) {
               if ((seen.get(`${t.name}-${p.partitionIndex}`) ?? 0) > 1) {
                 return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
               }
-              const r = await d.replicas.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1)
+              const r = await d.replicas.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1, ctx.apiVersion >= 2 ? (req.isolationLevel ?? 0) : 0)
               // v0 answers with a list of offsets; v1+ with one offset and its timestamp; v4+ adds the epoch.
               const v = ctx.apiVersion
               return {

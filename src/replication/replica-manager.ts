@@ -311,18 +311,21 @@ export class ReplicaManager {
   /**
    * ListOffsets for one partition: -1 latest (the high watermark), -2 earliest, -3 the record with
    * the largest timestamp, -4 earliest local, -5 latest tiered (none here), else the first offset
-   * whose timestamp is at least `timestamp`.
+   * whose timestamp is at least `timestamp`. A read_committed asker (isolation level 1, v2+) sees
+   * only up to the last stable offset, as its fetches do.
    */
-  async listOffset(topic: string, partition: number, timestamp: number, currentLeaderEpoch: number): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }> {
+  async listOffset(topic: string, partition: number, timestamp: number, currentLeaderEpoch: number, isolationLevel = 0): Promise<{ errorCode: number; offset: number; timestamp: number; leaderEpoch: number }> {
     const p = this.leaderFor(topic, partition, currentLeaderEpoch)
     if (typeof p === 'number') return { errorCode: p, offset: -1, timestamp: -1, leaderEpoch: -1 }
     const none = { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1, leaderEpoch: -1 }
-    // Consumers see up to the high watermark, so "latest" is the high watermark, not the log end.
-    if (timestamp === -1) return { errorCode: ErrorCode.NONE, offset: p.highWatermark, timestamp: -1, leaderEpoch: p.leaderEpoch }
+    // Consumers see up to the high watermark (read_committed ones: the last stable offset), so
+    // "latest" is that, not the log end.
+    const lastFetchable = isolationLevel === 1 ? p.log.lastStableOffset : p.highWatermark
+    if (timestamp === -1) return { errorCode: ErrorCode.NONE, offset: lastFetchable, timestamp: -1, leaderEpoch: p.leaderEpoch }
     // -5 (latest tiered) has no meaning without tiered storage; other negatives are not defined.
     if (timestamp < -4) return timestamp === -5 ? none : { ...none, errorCode: ErrorCode.INVALID_REQUEST }
     const found = await p.log.listOffset(timestamp)
-    if (!found || (timestamp >= 0 && found.offset >= p.highWatermark)) return none
+    if (!found || (timestamp >= 0 && found.offset >= lastFetchable)) return none
     return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestamp, leaderEpoch: found.leaderEpoch }
   }
 

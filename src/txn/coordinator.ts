@@ -168,28 +168,28 @@ export class TransactionCoordinator {
     }
     const next = await this.nextEpoch(txn, txnTimeoutMs, expected)
     if (typeof next === 'number') return fail(next, `producer ${expected?.producerId} epoch ${expected?.producerEpoch} is fenced`)
-    if (next !== null) {
-      const code = await this.store.write(txn, next)
-      if (code !== ErrorCode.NONE) return fail(code)
-    }
+    const code = await this.store.write(txn, next)
+    if (code !== ErrorCode.NONE) return fail(code)
     this.d.log.debug(`InitProducerId for transactional id ${describeId(transactionalId)}: producer ${txn.producerId} epoch ${txn.producerEpoch}`)
     return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
   }
 
   /**
-   * Kafka's prepareIncrementProducerEpoch: the next epoch, a new producer id once the epoch is
-   * exhausted, null for a retry of a call that already bumped it, PRODUCER_FENCED for a stale epoch.
+   * Kafka's prepareIncrementProducerEpoch and prepareProducerIdRotation: the next epoch (a new
+   * producer id once the epoch is exhausted), the same epoch for a retry of a call that already
+   * bumped it, or PRODUCER_FENCED for a stale epoch. The previous epoch is remembered only for a
+   * producer that named its own (v3+), so that only that producer's retry can match it.
    */
-  private async nextEpoch(txn: TransactionMetadata, txnTimeoutMs: number, expected: ProducerIdAndEpoch | null): Promise<TxnTransition | null | number> {
+  private async nextEpoch(txn: TransactionMetadata, txnTimeoutMs: number, expected: ProducerIdAndEpoch | null): Promise<TxnTransition | number> {
     const base: TxnTransition = { ...txn.snapshot(), txnTimeoutMs, state: TxnState.Empty, partitions: [], txnStartTimestamp: -1, txnLastUpdateTimestamp: this.time.now() }
     if (isEpochExhausted(txn.producerEpoch)) {
+      if (expected && expected.producerEpoch !== txn.producerEpoch) return ErrorCode.PRODUCER_FENCED
       const producerId = await this.d.producerIds.generate()
-      return { ...base, producerId, producerEpoch: 0, lastProducerId: txn.producerId, lastProducerEpoch: txn.producerEpoch }
+      return { ...base, producerId, producerEpoch: 0, lastProducerId: txn.producerId, lastProducerEpoch: expected ? txn.producerEpoch : -1 }
     }
-    if (expected === null || txn.producerEpoch === -1 || expected.producerEpoch === txn.producerEpoch) {
-      return { ...base, producerEpoch: txn.producerEpoch + 1, lastProducerEpoch: txn.producerEpoch }
-    }
-    if (expected.producerEpoch === txn.lastProducerEpoch) return null
+    if (expected === null) return { ...base, producerEpoch: txn.producerEpoch + 1, lastProducerEpoch: -1 }
+    if (txn.producerEpoch === -1 || expected.producerEpoch === txn.producerEpoch) return { ...base, producerEpoch: txn.producerEpoch + 1, lastProducerEpoch: txn.producerEpoch }
+    if (expected.producerEpoch === txn.lastProducerEpoch) return base
     return ErrorCode.PRODUCER_FENCED
   }
 
@@ -327,13 +327,15 @@ export class TransactionCoordinator {
       remaining = []
       for (const r of results) {
         if (r.errorCode === ErrorCode.NONE) continue
-        if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+        if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.d.image.partition(r.topic, r.partition)) {
           // Deleted since it joined the transaction: there is nothing left to mark.
           this.d.log.info(`transaction of ${describeId(txn.transactionalId)}: ${r.topic}-${r.partition} no longer exists; no marker written there`)
           continue
         }
         if (r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH || r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
           // A newer epoch or coordinator has written there already; this marker is obsolete.
+          // (Kafka's coordinator then stops without writing the Complete state, leaving it to the
+          // coordinator that fenced it; on one node there is none, so this one finishes.)
           this.d.log.warn(`transaction of ${describeId(txn.transactionalId)}: marker for ${r.topic}-${r.partition} refused with ${errorName(r.errorCode)}`)
           continue
         }
@@ -377,7 +379,7 @@ export class TransactionCoordinator {
   abortTimedOut(): void {
     const now = this.time.now()
     for (const txn of this.store.txns.values()) {
-      if (txn.state !== TxnState.Ongoing || txn.pending || txn.txnStartTimestamp + txn.txnTimeoutMs > now) continue
+      if (txn.state !== TxnState.Ongoing || txn.pending || txn.txnStartTimestamp + txn.txnTimeoutMs >= now) continue
       if (this.store.status(txn.transactionalId) !== null) continue
       void this.fenceAndAbort(txn, `it was open longer than its timeout of ${txn.txnTimeoutMs} ms`)
     }
@@ -414,8 +416,9 @@ export class TransactionCoordinator {
     for (const t of this.store.txns.values()) {
       if (states.size > 0 && !states.has(t.stateName)) continue
       if (pids.size > 0 && !pids.has(t.producerId)) continue
-      // v1 (KIP-994): only transactions running longer than the duration.
-      if (durationFilterMs >= 0 && !(t.state === TxnState.Ongoing && now - t.txnStartTimestamp > durationFilterMs)) continue
+      // v1 (KIP-994): only transactions running longer than the duration (counted from their
+      // start time, -1 for ids with none, as Kafka does).
+      if (durationFilterMs >= 0 && now - t.txnStartTimestamp <= durationFilterMs) continue
       out.push({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.stateName })
     }
     return out
