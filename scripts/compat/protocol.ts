@@ -36,6 +36,8 @@ export interface ConsumeRequest {
   /** Stop after this many records (the runner knows how many were produced). */
   expect: number
   timeoutMs: number
+  /** Read with isolation level read_committed (set explicitly; otherwise the client's default). */
+  readCommitted?: boolean
 }
 
 export interface GroupRequest {
@@ -57,6 +59,37 @@ export interface GroupResult {
   assignments: Record<string, number[]>
   /** The group's committed offsets as this client reads them (null: the client cannot). */
   committed: Record<string, number> | null
+}
+
+/** One transaction of a TransactionsRequest. */
+export interface TransactionStep {
+  /** Produces messageAt(i) for i in [start, start + count), message i to partition i % partitions. */
+  start: number
+  count: number
+  /** Offsets sent to the transaction for the request's group (partition of offsetsTopic → offset), if any. */
+  offsets?: Record<string, number>
+  /** Commit (true) or abort (false). Before an abort every message must have reached the broker. */
+  commit: boolean
+}
+
+export interface TransactionsRequest {
+  topic: string
+  partitions: number
+  tag: string
+  /** One transactional producer with this id (initialised once) runs every transaction in order. */
+  transactionalId: string
+  /** The consumer group the offsets are sent for. */
+  groupId: string
+  /** The topic the offsets are for; the runner has written records to it (10 per partition). */
+  offsetsTopic: string
+  transactions: TransactionStep[]
+  timeoutMs: number
+}
+
+export interface TransactionsResult {
+  /** Transactions committed and aborted, as the client reported them. */
+  committed: number
+  aborted: number
 }
 
 export interface OffsetsRequest {
@@ -108,6 +141,7 @@ export type Request =
   | ({ op: 'consume' } & ConsumeRequest)
   | ({ op: 'group' } & GroupRequest)
   | ({ op: 'offsets' } & OffsetsRequest)
+  | ({ op: 'transactions' } & TransactionsRequest)
 
 export interface Message {
   partition: number

@@ -1,18 +1,29 @@
 // The runner's own view of the broker, through Millrace's small protocol client rather than any
 // of the clients under test: it creates topics, writes records with chosen timestamps, reads the
-// stored batches as they are (codec, producer id, sequences) and reads committed offsets.
+// stored batches as they are (codec, producer id, sequences, transaction markers), reads them as a
+// read_committed consumer would, and reads committed offsets.
 
 import { ClientConnection } from '../../src/client/index.js'
 import {
   ApiKey,
   BatchAttribute,
+  ControlRecordType,
   buildBatch,
   compressionName,
   decodeBatchRecords,
+  decodeControlRecordKey,
   splitBatches,
   type BatchHeader,
   type Record as WireRecord,
 } from '../../src/wire/index.js'
+
+export interface PartitionRead {
+  batches: StoredBatch[]
+  /** Sorted by first offset. */
+  abortedTransactions: { producerId: number; firstOffset: number }[]
+  highWatermark: number
+  lastStableOffset: number
+}
 
 export interface StoredBatch {
   header: BatchHeader
@@ -111,32 +122,77 @@ export class Reference {
 
   /** Every batch stored in a partition, as written (header untouched), with its records decoded. */
   async batches(topic: string, partition: number): Promise<StoredBatch[]> {
-    const out: StoredBatch[] = []
+    return (await this.read(topic, partition, 0)).batches
+  }
+
+  /**
+   * A partition from its log start, as a consumer fetches it: isolation level 0 (read_uncommitted)
+   * up to the high watermark, or 1 (read_committed) up to the last stable offset, with the
+   * aborted transactions the broker names for that range. Batches come as stored, control batches
+   * included; dropping aborted records is the reader's job, as in Kafka (see readCommitted()).
+   */
+  async read(topic: string, partition: number, isolationLevel: 0 | 1): Promise<PartitionRead> {
+    const out: PartitionRead = { batches: [], abortedTransactions: [], highWatermark: -1, lastStableOffset: -1 }
     let offset = (await this.offsetRange(topic, partition + 1))[partition][0]
+    const seenAborts = new Set<string>()
     for (let round = 0; round < 10_000; round++) {
       const res = await this.conn.send(ApiKey.Fetch, 4, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 0,
         maxBytes: 16 << 20,
-        isolationLevel: 0,
+        isolationLevel,
         topics: [{ topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 8 << 20 }] }],
       })
       const pd = res.responses[0].partitions[0]
       check(pd.errorCode, `Fetch ${topic}-${partition}`)
+      out.highWatermark = pd.highWatermark
+      out.lastStableOffset = pd.lastStableOffset ?? -1
+      for (const a of pd.abortedTransactions ?? []) {
+        const key = `${a.producerId}@${a.firstOffset}`
+        if (!seenAborts.has(key)) out.abortedTransactions.push({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })
+        seenAborts.add(key)
+      }
       const slices = pd.records ? splitBatches(pd.records) : []
       let progressed = false
       for (const s of slices) {
         const end = s.header.baseOffset + s.header.lastOffsetDelta + 1
         if (end <= offset) continue
         const records = (await decodeBatchRecords(pd.records!, s)).filter(r => r.offset >= offset)
-        out.push({ header: s.header, codec: compressionName(s.header.attributes & BatchAttribute.CompressionMask), records })
+        out.batches.push({ header: s.header, codec: compressionName(s.header.attributes & BatchAttribute.CompressionMask), records })
         offset = end
         progressed = true
       }
-      if (!progressed || offset >= pd.highWatermark) break
+      const upTo = isolationLevel === 1 ? out.lastStableOffset : pd.highWatermark
+      if (!progressed || offset >= upTo) break
     }
+    out.abortedTransactions.sort((a, b) => a.firstOffset - b.firstOffset)
     return out
+  }
+
+  /**
+   * What a read_committed consumer of this partition gets, filtered the way Kafka's consumer does:
+   * from a read_committed fetch (up to the last stable offset), the records of a transactional
+   * batch are dropped while its producer is in an aborted transaction the broker named (from that
+   * transaction's first offset to its ABORT marker), and control batches are never returned.
+   */
+  async readCommitted(topic: string, partition: number): Promise<{ records: WireRecord[]; read: PartitionRead }> {
+    const read = await this.read(topic, partition, 1)
+    const pending = [...read.abortedTransactions]
+    const aborting = new Set<number>()
+    const records: WireRecord[] = []
+    for (const b of read.batches) {
+      while (pending.length && pending[0].firstOffset <= b.header.baseOffset + b.header.lastOffsetDelta) aborting.add(pending.shift()!.producerId)
+      const producerId = Number(b.header.producerId)
+      if (b.header.attributes & BatchAttribute.Control) {
+        const key = b.records[0]?.key
+        if (key && decodeControlRecordKey(key).type === ControlRecordType.Abort) aborting.delete(producerId)
+        continue
+      }
+      if (b.header.attributes & BatchAttribute.Transactional && aborting.has(producerId)) continue
+      records.push(...b.records)
+    }
+    return { records, read }
   }
 
   /** The committed offset of each partition for a group (-1 where none). */

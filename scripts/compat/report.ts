@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { CODECS } from './protocol.js'
-import { ADMIN_CONFIGS, SCENARIOS, type Cell, type MatrixResult } from './runner.js'
+import { ADMIN_CONFIGS, SCENARIOS, TXN_COMMITTED_OFFSETS, sizes, type Cell, type MatrixResult } from './runner.js'
 
 const mark = (c: Cell | undefined): string => {
   if (!c) return ''
@@ -32,6 +32,7 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|')
 
 export function renderSection(r: MatrixResult): string {
   const names = Object.keys(r.clients)
+  const txn = { committed: sizes(r.mode).txnCommitted, aborted: sizes(r.mode).txnAborted }
   const lines: string[] = []
   lines.push('## Compatibility', '')
   lines.push(
@@ -61,6 +62,7 @@ export function renderSection(r: MatrixResult): string {
     '5. Members A and B share 4 partitions and consume; C joins; after the rebalance more messages are produced. Every message must be processed exactly once, C must get partitions, and the committed offsets must equal the log ends.',
     '6. With idempotence on, the stored batches of each partition carry one producer id and sequences from 0 without gaps, and every message is read back once.',
     '7. Earliest offset (after DeleteRecords moved it), latest offset, and the offsets for four timestamps (before, between, at and after the records).',
+    `8. One transactional producer runs three transactions over 3 partitions: ${txn.committed / 2} messages committed; ${txn.aborted} more, with offsets sent for a consumer group, aborted; ${txn.committed / 2} more, with the offsets ${Object.entries(TXN_COMMITTED_OFFSETS).map(([p, o]) => `${p}→${o}`).join(', ')} sent for the group, committed. The stored batches must all be transactional with one producer id, each transaction followed by its COMMIT or ABORT marker in every partition; a read_committed fetch (the broker's last stable offset and aborted-transaction list, filtered as Kafka's consumer does) and the client's own read_committed consumer must get exactly the committed messages, in order; the group's committed offsets must be those of the committed transaction and none of the aborted one's.`,
     '',
   )
   lines.push('Data written by each client (rows) and read back by each client (columns), every key, value, header,', 'partition and offset compared:', '')

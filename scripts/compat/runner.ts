@@ -14,7 +14,10 @@ import {
   type HelloResult,
   type MetadataResult,
   type OffsetsResult,
+  type TransactionStep,
+  type TransactionsResult,
 } from './protocol.js'
+import { ControlRecordType, decodeControlRecordKey, BatchAttribute } from '../../src/wire/index.js'
 import { Reference } from './reference.js'
 
 export type Status = 'pass' | 'fail' | 'n/a' | 'skip'
@@ -38,6 +41,7 @@ export const SCENARIOS = [
   { id: 'group', title: '5. consumer group (2 + 1 members)' },
   { id: 'idempotent', title: '6. idempotent producer' },
   { id: 'offsets', title: '7. offsets: timestamp, earliest, latest' },
+  { id: 'transactions', title: '8. transactions' },
 ] as const
 export type ScenarioId = (typeof SCENARIOS)[number]['id']
 
@@ -86,10 +90,11 @@ const fail = (msg: string): never => {
   throw new Failure(msg)
 }
 
-function sizes(mode: 'full' | 'ci') {
+/** Message counts of each scenario in the README run ('full') and in CI. */
+export function sizes(mode: 'full' | 'ci') {
   return mode === 'full'
-    ? { messages: 10_000, codecMessages: 500, crossMessages: 300, idempotentMessages: 2_000, groupPhase: 200 }
-    : { messages: 1_000, codecMessages: 100, crossMessages: 60, idempotentMessages: 300, groupPhase: 40 }
+    ? { messages: 10_000, codecMessages: 500, crossMessages: 300, idempotentMessages: 2_000, groupPhase: 200, txnCommitted: 1_000, txnAborted: 500 }
+    : { messages: 1_000, codecMessages: 100, crossMessages: 60, idempotentMessages: 300, groupPhase: 40, txnCommitted: 60, txnAborted: 30 }
 }
 
 const TIMEOUT = { short: 30_000, long: 90_000 }
@@ -338,6 +343,166 @@ async function scenarioOffsets(ctx: Ctx, client: string): Promise<string> {
   return 'earliest (after DeleteRecords), latest, and 4 timestamps (before, between, at, after the records) match'
 }
 
+/** Records the runner writes to each partition of the topic a transaction's offsets are for. */
+const TXN_INPUT_RECORDS = 10
+/** Offsets sent with the aborted transaction: none of them may become the group's. */
+const TXN_ABORTED_OFFSETS: Record<string, number> = { 0: 9, 1: 9, 2: 9 }
+/**
+ * Offsets sent with the last (committed) transaction. Partition 2 is left out, so its committed
+ * offset must stay unset: an aborted offset there cannot hide behind a later commit.
+ */
+export const TXN_COMMITTED_OFFSETS: Record<string, number> = { 0: 3, 1: 5 }
+
+/** Compares what a client consumed with the expected records of each partition (partition → [offset, message]). */
+function compareExpected(records: ConsumedRecord[], expected: [number, ReturnType<typeof messageAt>][][]): string {
+  const problems: string[] = []
+  const byPartition = new Map<number, ConsumedRecord[]>()
+  for (const r of records) {
+    if (r[0] < 0 || r[0] >= expected.length) problems.push(`record from unexpected partition ${r[0]}`)
+    else if (byPartition.has(r[0])) byPartition.get(r[0])!.push(r)
+    else byPartition.set(r[0], [r])
+  }
+  for (let p = 0; p < expected.length && problems.length < 5; p++) {
+    const got = byPartition.get(p) ?? []
+    const want = expected[p]
+    if (got.length !== want.length) problems.push(`partition ${p}: ${got.length} records, expected ${want.length}`)
+    for (let j = 0; j < Math.min(got.length, want.length) && problems.length < 5; j++) {
+      const [, offset, key, value, headers] = got[j]
+      const [wantOffset, m] = want[j]
+      const where = `partition ${p} record ${j} (offset ${offset})`
+      if (key !== m.key) problems.push(`${where}: key ${JSON.stringify(key)}, expected ${JSON.stringify(m.key)} at offset ${wantOffset}`)
+      else if (offset !== wantOffset) problems.push(`${where}: ${key} at offset ${offset}, stored at ${wantOffset}`)
+      else if (value !== m.value) problems.push(`${where}: value ${JSON.stringify(value)}, expected ${JSON.stringify(m.value)}`)
+      else if (JSON.stringify(headers) !== JSON.stringify(m.headers)) problems.push(`${where}: headers ${JSON.stringify(headers)}, expected ${JSON.stringify(m.headers)}`)
+    }
+  }
+  return problems.join('; ')
+}
+
+/** Waits (up to 10 s) for `check` to return null; fails with its last answer. */
+async function eventually(check: () => Promise<string | null>): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const problem = await check()
+    if (problem === null) return
+    if (Date.now() > deadline) fail(problem)
+    await new Promise(r => setTimeout(r, 100))
+  }
+}
+
+async function scenarioTransactions(ctx: Ctx, client: string): Promise<string> {
+  const topic = ctx.name('txn', client)
+  const input = ctx.name('txin', client)
+  const groupId = ctx.name('gtx', client)
+  const partitions = 3
+  const n = ctx.size.txnCommitted / 2
+  const m = ctx.size.txnAborted
+  await ctx.ref.createTopic(topic, partitions)
+  await ctx.ref.createTopic(input, partitions)
+  for (let p = 0; p < partitions; p++) await ctx.ref.produceWithTimestamps(input, p, Array.from({ length: TXN_INPUT_RECORDS }, () => Date.now()))
+  const transactions: TransactionStep[] = [
+    { start: 0, count: n, commit: true },
+    { start: n, count: m, commit: false, offsets: TXN_ABORTED_OFFSETS },
+    { start: n + m, count: n, commit: true, offsets: TXN_COMMITTED_OFFSETS },
+  ]
+  const res = await call<TransactionsResult>(
+    ctx,
+    client,
+    { op: 'transactions', topic, partitions, tag: client, transactionalId: ctx.name('tx', client), groupId, offsetsTopic: input, transactions, timeoutMs: TIMEOUT.long - 10_000 },
+    TIMEOUT.long,
+  )
+  if (res.committed !== 2 || res.aborted !== 1) fail(`the client reports ${res.committed} committed and ${res.aborted} aborted transactions, expected 2 and 1`)
+
+  // Nothing is left open: the last stable offset reaches the high watermark in every partition.
+  await eventually(async () => {
+    for (let p = 0; p < partitions; p++) {
+      const r = await ctx.ref.read(topic, p, 1)
+      if (r.lastStableOffset !== r.highWatermark) return `partition ${p}: last stable offset ${r.lastStableOffset}, high watermark ${r.highWatermark} after every transaction ended`
+    }
+    return null
+  })
+
+  // The log as stored: each transaction's records, transactional and of one producer, then its
+  // marker (a control batch of the same producer: COMMIT, ABORT, COMMIT) in every partition.
+  const producerIds = new Set<number>()
+  const committedAt: [number, ReturnType<typeof messageAt>][][] = []
+  const abortedFirst: number[] = []
+  for (let p = 0; p < partitions; p++) {
+    const want: string[] = []
+    for (const t of transactions) {
+      for (let i = t.start; i < t.start + t.count; i++) if (i % partitions === p) want.push(`k-${i}`)
+      want.push(t.commit ? '<COMMIT>' : '<ABORT>')
+    }
+    const got: string[] = []
+    const offsetOf = new Map<string, number>()
+    for (const b of (await ctx.ref.read(topic, p, 0)).batches) {
+      const h = b.header
+      const at = `partition ${p}, batch at offset ${h.baseOffset}`
+      if (!(h.attributes & BatchAttribute.Transactional)) fail(`${at} is not transactional (attributes 0x${h.attributes.toString(16)})`)
+      if (h.producerId < 0) fail(`${at} has no producer id`)
+      producerIds.add(h.producerId)
+      if (h.attributes & BatchAttribute.Control) {
+        if (b.records.length !== 1) fail(`${at}: a control batch with ${b.records.length} records`)
+        const type = decodeControlRecordKey(b.records[0].key).type
+        got.push(type === ControlRecordType.Commit ? '<COMMIT>' : type === ControlRecordType.Abort ? '<ABORT>' : `<control type ${type}>`)
+        continue
+      }
+      for (const r of b.records) {
+        const key = r.key?.toString('utf8') ?? 'null'
+        got.push(key)
+        offsetOf.set(key, r.offset)
+      }
+    }
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      const j = want.findIndex((w, k) => got[k] !== w)
+      const i = j < 0 ? want.length : j
+      fail(`partition ${p} holds ${got.length} records and markers, expected ${want.length}; entry ${i} is ${got[i] ?? 'missing'}, expected ${want[i] ?? 'nothing'} (${got.filter(g => g.startsWith('<')).join(' ') || 'no markers'})`)
+    }
+    committedAt.push(
+      transactions
+        .filter(t => t.commit)
+        .flatMap(t => Array.from({ length: t.count }, (_, j) => t.start + j))
+        .filter(i => i % partitions === p)
+        .map(i => [offsetOf.get(`k-${i}`)!, messageAt(i, client, partitions)]),
+    )
+    abortedFirst.push(offsetOf.get(`k-${Array.from({ length: m }, (_, j) => n + j).find(i => i % partitions === p)}`)!)
+  }
+  if (producerIds.size !== 1) fail(`the transactional batches carry producer ids ${[...producerIds].join(', ')}, expected one producer`)
+  const [producerId] = producerIds
+
+  // read_committed, as the broker serves it (last stable offset, aborted transactions) and Kafka's consumer filters it.
+  const readBack: ConsumedRecord[] = []
+  for (let p = 0; p < partitions; p++) {
+    const { records, read } = await ctx.ref.readCommitted(topic, p)
+    const named = JSON.stringify(read.abortedTransactions)
+    const wantNamed = JSON.stringify([{ producerId, firstOffset: abortedFirst[p] }])
+    if (named !== wantNamed) fail(`partition ${p}: a read_committed fetch names aborted transactions ${named}, expected ${wantNamed}`)
+    for (const r of records) readBack.push([p, r.offset, r.key?.toString('utf8') ?? null, r.value?.toString('utf8') ?? null, r.headers.map(h => [h.key, h.value?.toString('utf8') ?? ''])])
+  }
+  const fromFetch = compareExpected(readBack, committedAt)
+  if (fromFetch) fail(`a read_committed fetch (filtered as Kafka's consumer does): ${fromFetch}`)
+
+  // The same client's read_committed consumer.
+  const { records } = await call<{ records: ConsumedRecord[] }>(
+    ctx,
+    client,
+    { op: 'consume', topic, partitions, expect: 2 * n, timeoutMs: TIMEOUT.long - 10_000, readCommitted: true },
+    TIMEOUT.long,
+  )
+  const fromClient = compareExpected(records, committedAt)
+  if (fromClient) fail(`${client}'s read_committed consumer: ${fromClient}`)
+
+  // The group's offsets: those of the committed transaction, none of the aborted one.
+  const wantOffsets = Object.fromEntries(Array.from({ length: partitions }, (_, p) => [String(p), TXN_COMMITTED_OFFSETS[p] ?? -1]))
+  await eventually(async () => {
+    const got = await ctx.ref.committed(groupId, input, partitions)
+    return JSON.stringify(got) === JSON.stringify(wantOffsets)
+      ? null
+      : `group ${groupId} has committed offsets ${JSON.stringify(got)} for ${input}, expected ${JSON.stringify(wantOffsets)} (the aborted transaction sent ${JSON.stringify(TXN_ABORTED_OFFSETS)})`
+  })
+  return `${2 * n} committed and ${m} aborted messages over 3 partitions from producer id ${producerId}: stored transactional with COMMIT, ABORT, COMMIT markers; a read_committed fetch and ${client}'s read_committed consumer get exactly the committed ones; group offsets ${JSON.stringify(TXN_COMMITTED_OFFSETS)} from the committed transaction, none from the aborted one`
+}
+
 const SCENARIO_FNS: Record<ScenarioId, (ctx: Ctx, client: string) => Promise<string | Cell>> = {
   metadata: scenarioMetadata,
   admin: scenarioAdmin,
@@ -346,6 +511,7 @@ const SCENARIO_FNS: Record<ScenarioId, (ctx: Ctx, client: string) => Promise<str
   group: scenarioGroup,
   idempotent: scenarioIdempotent,
   offsets: scenarioOffsets,
+  transactions: scenarioTransactions,
 }
 
 // ---- running ----------------------------------------------------------------------------------

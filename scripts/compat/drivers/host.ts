@@ -17,6 +17,8 @@ import {
   type OffsetsResult,
   type ProduceRequest,
   type Request,
+  type TransactionsRequest,
+  type TransactionsResult,
 } from '../protocol.js'
 
 export interface Driver {
@@ -30,6 +32,7 @@ export interface Driver {
   consume?(req: ConsumeRequest): Promise<{ records: ConsumedRecord[] }>
   group?(req: GroupRequest): Promise<GroupResult>
   offsets?(req: OffsetsRequest): Promise<OffsetsResult>
+  transactions?(req: TransactionsRequest): Promise<TransactionsResult>
   close?(): Promise<void>
 }
 
@@ -129,6 +132,8 @@ async function dispatch(d: Driver, req: Request): Promise<unknown> {
       return need(d.group).call(d, req)
     case 'offsets':
       return need(d.offsets).call(d, req)
+    case 'transactions':
+      return need(d.transactions).call(d, req)
     default:
       throw new Error(`unknown op ${(req as { op: string }).op}`)
   }

@@ -133,7 +133,12 @@ const driver: Driver = {
 
   async consume(req) {
     const records: ConsumedRecord[] = []
-    const consumer = kafka.consumer({ groupId: `compat-kafkajs-read-${process.pid}-${nextGroup++}`, ...groupConsumerOptions, retry: { retries: 2 } })
+    const consumer = kafka.consumer({
+      groupId: `compat-kafkajs-read-${process.pid}-${nextGroup++}`,
+      ...groupConsumerOptions,
+      retry: { retries: 2 },
+      ...(req.readCommitted ? { readUncommitted: false } : {}),
+    })
     let crash: Error | null = null
     consumer.on(consumer.events.CRASH, e => (crash = e.payload.error))
     await consumer.connect()
@@ -203,6 +208,41 @@ const driver: Driver = {
       latest: Array.from({ length: req.partitions }, (_, p) => Number(ends.find(r => r.partition === p)?.high ?? NaN)),
       byTime,
     }
+  },
+
+  async transactions(req) {
+    const producer = kafka.producer({ transactionalId: req.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 })
+    await producer.connect() // InitProducerId with the transactional id
+    let committed = 0
+    let aborted = 0
+    try {
+      for (const step of req.transactions) {
+        const tx = await producer.transaction()
+        try {
+          const all = Array.from({ length: step.count }, (_, j) => messageAt(step.start + j, req.tag, req.partitions))
+          for (const batch of chunks(all, 1000)) {
+            await tx.send({ topic: req.topic, acks: -1, messages: batch.map(m => ({ key: m.key, value: m.value, partition: m.partition, headers: Object.fromEntries(m.headers) })) })
+          }
+          if (step.offsets) {
+            const partitions = Object.entries(step.offsets).map(([p, offset]) => ({ partition: Number(p), offset: String(offset) }))
+            await tx.sendOffsets({ consumerGroupId: req.groupId, topics: [{ topic: req.offsetsTopic, partitions }] })
+          }
+          if (step.commit) {
+            await tx.commit()
+            committed++
+          } else {
+            await tx.abort()
+            aborted++
+          }
+        } catch (e) {
+          if (tx.isActive()) await tx.abort().catch(err => log('abort after a failure failed:', err))
+          throw e
+        }
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    return { committed, aborted }
   },
 
   async close() {

@@ -104,6 +104,10 @@ const driver: Driver = {
     return { count: req.count }
   },
 
+  async transactions() {
+    throw new Unsupported('kcat -P -X transactional.id=… puts one invocation\'s whole input in one transaction, committed at end of input or aborted on a signal; it cannot send consumer offsets to a transaction')
+  },
+
   async consume(req) {
     const { stdout } = await kcat(['-C', '-t', req.topic, '-o', 'beginning', '-e', '-J', '-c', String(req.expect), '-X', 'check.crcs=true'], undefined, req.timeoutMs)
     const records = stdout

@@ -135,7 +135,16 @@ const driver: Driver = {
   },
 
   async consume(req) {
-    const consumer = new Kafka.KafkaConsumer({ ...base, 'group.id': `compat-nrd-read-${process.pid}-${groups++}`, 'enable.auto.commit': false, 'fetch.wait.max.ms': 100 }, { 'auto.offset.reset': 'earliest' })
+    const consumer = new Kafka.KafkaConsumer(
+      {
+        ...base,
+        'group.id': `compat-nrd-read-${process.pid}-${groups++}`,
+        'enable.auto.commit': false,
+        'fetch.wait.max.ms': 100,
+        ...(req.readCommitted ? { 'isolation.level': 'read_committed' } : {}),
+      },
+      { 'auto.offset.reset': 'earliest' },
+    )
     logEvents('consumer', consumer)
     await connected(consumer)
     consumer.setDefaultConsumeTimeout(100)
@@ -221,6 +230,57 @@ const driver: Driver = {
     } finally {
       await disconnect(c)
     }
+  },
+
+  async transactions(req) {
+    const producer = new Kafka.Producer({ ...base, dr_cb: true, 'transactional.id': req.transactionalId, 'transaction.timeout.ms': 30_000, 'linger.ms': 5 })
+    logEvents('tx producer', producer)
+    let delivered = 0
+    const errors: string[] = []
+    producer.on('delivery-report', (err: unknown) => {
+      delivered++
+      if (err) errors.push(String((err as Error).message ?? err))
+    })
+    // sendOffsetsToTransaction takes the group's metadata from a consumer of that group.
+    const consumer: Consumer = new Kafka.KafkaConsumer({ ...base, 'group.id': req.groupId, 'enable.auto.commit': false }, {})
+    logEvents('group consumer', consumer)
+    let committed = 0
+    let aborted = 0
+    await connected(producer)
+    producer.setPollInterval(5)
+    try {
+      await connected(consumer)
+      await promised<void>(cb => producer.initTransactions(30_000, cb as never))
+      for (const step of req.transactions) {
+        await promised<void>(cb => producer.beginTransaction(cb as never))
+        const target = delivered + step.count
+        for (let i = step.start; i < step.start + step.count; i++) {
+          const m = messageAt(i, req.tag, req.partitions)
+          producer.produce(req.topic, m.partition, Buffer.from(m.value), m.key, null, null, m.headers.map(([k, v]) => ({ [k]: Buffer.from(v) })))
+        }
+        if (step.offsets) {
+          const offsets = Object.entries(step.offsets).map(([p, offset]) => ({ topic: req.offsetsTopic, partition: Number(p), offset }))
+          await promised<void>(cb => producer.sendOffsetsToTransaction(offsets, consumer, 30_000, cb as never))
+        }
+        if (step.commit) {
+          await promised<void>(cb => producer.commitTransaction(30_000, cb as never))
+          committed++
+        } else {
+          // abortTransaction drops what is still queued: deliver everything first, so the aborted
+          // records are in the log and the broker has to hide them.
+          await promised<void>(cb => producer.flush(30_000, cb as never))
+          await waitFor(() => delivered >= target, 30_000, () => `${step.count} delivery reports before the abort (have ${delivered - target + step.count})`)
+          await promised<void>(cb => producer.abortTransaction(30_000, cb as never))
+          aborted++
+        }
+        await waitFor(() => delivered >= target, 30_000, () => `${step.count} delivery reports`)
+        if (errors.length) throw new Error(`${errors.length} delivery errors, first: ${errors[0]}`)
+      }
+    } finally {
+      await disconnect(consumer)
+      await disconnect(producer)
+    }
+    return { committed, aborted }
   },
 
   async close() {

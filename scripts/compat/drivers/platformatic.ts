@@ -8,6 +8,7 @@ import {
   Admin,
   ConfigResourceTypes,
   Consumer,
+  FetchIsolationLevels,
   MessagesStreamModes,
   Producer,
   compressionsAlgorithms,
@@ -104,7 +105,14 @@ const driver: Driver = {
   },
 
   async consume(req) {
-    const consumer = new Consumer({ ...base, groupId: `compat-plt-read-${process.pid}-${groups++}`, deserializers: stringDeserializers, autocommit: false, ...groupOptions })
+    const consumer = new Consumer({
+      ...base,
+      groupId: `compat-plt-read-${process.pid}-${groups++}`,
+      deserializers: stringDeserializers,
+      autocommit: false,
+      ...groupOptions,
+      ...(req.readCommitted ? { isolationLevel: FetchIsolationLevels.READ_COMMITTED } : {}),
+    })
     const records: ConsumedRecord[] = []
     let failure: Error | null = null
     try {
@@ -175,6 +183,62 @@ const driver: Driver = {
       for (let p = 0; p < req.partitions; p++) byTime[p].push(row[p])
     }
     return { earliest, latest, byTime }
+  },
+
+  async transactions(req) {
+    const producer = new Producer({ ...base, serializers: stringSerializers, idempotent: true, transactionalId: req.transactionalId, acks: -1, autocreateTopics: false })
+    // Its transactions take offsets only as consumed messages (addOffset commits message.offset + 1
+    // for the group of the consumer that read it, with that member's id and generation): a member
+    // of the group reads the offsets topic first, and the offset o is sent as the message at o - 1.
+    const wanted = new Set(req.transactions.flatMap(s => Object.entries(s.offsets ?? {}).map(([p, o]) => `${p}@${o - 1}`)))
+    const consumed = new Map<string, StrMessage>()
+    let consumer: Consumer<string, string, string, string> | null = null
+    let stream: Awaited<ReturnType<Consumer<string, string, string, string>['consume']>> | null = null
+    let committed = 0
+    let aborted = 0
+    try {
+      if (wanted.size) {
+        consumer = new Consumer({ ...base, groupId: req.groupId, deserializers: stringDeserializers, autocommit: false, ...groupOptions })
+        let failure: Error | null = null
+        stream = await consumer.consume({ topics: [req.offsetsTopic], mode: MessagesStreamModes.EARLIEST, autocommit: false })
+        stream.on('data', (m: StrMessage) => consumed.set(`${m.partition}@${m.offset}`, m))
+        stream.on('error', (e: Error) => (failure = e))
+        await waitFor(
+          () => [...wanted].every(k => consumed.has(k)),
+          req.timeoutMs / 2,
+          () => `the group member to read ${[...wanted].filter(k => !consumed.has(k)).join(', ')} of ${req.offsetsTopic}`,
+          () => failure,
+        )
+      }
+      for (const step of req.transactions) {
+        const tx = await producer.beginTransaction()
+        try {
+          const all = Array.from({ length: step.count }, (_, j) => messageAt(step.start + j, req.tag, req.partitions))
+          for (const batch of chunks(all, 500)) {
+            await tx.send({ messages: batch.map(m => ({ topic: req.topic, key: m.key, value: m.value, partition: m.partition, headers: new Map(m.headers) })) })
+          }
+          if (step.offsets) {
+            await tx.addConsumer(consumer!)
+            for (const [p, o] of Object.entries(step.offsets)) await tx.addOffset(consumed.get(`${p}@${o - 1}`)!)
+          }
+          if (step.commit) {
+            await tx.commit()
+            committed++
+          } else {
+            await tx.abort()
+            aborted++
+          }
+        } catch (e) {
+          if (!tx.completed) await tx.abort().catch(err => log('abort after a failure failed:', err))
+          throw e
+        }
+      }
+    } finally {
+      await stream?.close()
+      await consumer?.close(true)
+      await producer.close()
+    }
+    return { committed, aborted }
   },
 
   async close() {

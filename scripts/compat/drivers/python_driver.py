@@ -254,7 +254,10 @@ class ConfluentDriver(object):
 
     def consume(self, req):
         self.groups += 1
-        c = self.ck.Consumer(self.conf(**{"group.id": "compat-ck-read-%d-%d" % (os.getpid(), self.groups), "enable.auto.commit": False, "auto.offset.reset": "earliest", "fetch.wait.max.ms": 100}))
+        conf = {"group.id": "compat-ck-read-%d-%d" % (os.getpid(), self.groups), "enable.auto.commit": False, "auto.offset.reset": "earliest", "fetch.wait.max.ms": 100}
+        if req.get("readCommitted"):
+            conf["isolation.level"] = "read_committed"
+        c = self.ck.Consumer(self.conf(**conf))
         records = []
         try:
             c.assign([self.ck.TopicPartition(req["topic"], p, self.ck.OFFSET_BEGINNING) for p in range(req["partitions"])])
@@ -339,6 +342,54 @@ class ConfluentDriver(object):
             return {"earliest": earliest, "latest": latest, "byTime": by_time}
         finally:
             c.close()
+
+
+    def transactions(self, req):
+        ck = self.ck
+        producer = ck.Producer(self.conf(**{"transactional.id": req["transactionalId"], "transaction.timeout.ms": 30000, "linger.ms": 5}))
+        # send_offsets_to_transaction takes the group's metadata from a consumer of that group.
+        group = ck.Consumer(self.conf(**{"group.id": req["groupId"], "enable.auto.commit": False}))
+        errors = []
+
+        def delivered(err, msg):
+            if err is not None:
+                errors.append("%s [%s]: %s" % (msg.topic(), msg.partition(), err))
+
+        committed = aborted = 0
+        try:
+            producer.init_transactions(30)
+            for step in req["transactions"]:
+                producer.begin_transaction()
+                for i in range(step["start"], step["start"] + step["count"]):
+                    m = message_at(i, req["tag"], req["partitions"])
+                    headers = [(k, v.encode("utf-8")) for k, v in m["headers"]]
+                    while True:
+                        try:
+                            producer.produce(req["topic"], value=m["value"].encode("utf-8"), key=m["key"].encode("utf-8"), partition=m["partition"], headers=headers, on_delivery=delivered)
+                            break
+                        except BufferError:
+                            producer.poll(0.05)
+                    producer.poll(0)
+                if step.get("offsets"):
+                    offsets = [ck.TopicPartition(req["offsetsTopic"], int(p), o) for p, o in step["offsets"].items()]
+                    producer.send_offsets_to_transaction(offsets, group.consumer_group_metadata(), 30)
+                if step["commit"]:
+                    producer.commit_transaction(30)
+                    committed += 1
+                else:
+                    # abort_transaction drops what is still queued: deliver everything first, so the
+                    # aborted records are in the log and the broker has to hide them.
+                    left = producer.flush(30)
+                    if left:
+                        raise RuntimeError("%d messages still undelivered before the abort" % left)
+                    producer.abort_transaction(30)
+                    aborted += 1
+                producer.flush(30)
+                if errors:
+                    raise RuntimeError("%d delivery errors, first: %s" % (len(errors), errors[0]))
+        finally:
+            group.close()
+        return {"committed": committed, "aborted": aborted}
 
 
 # ---- kafka-python ------------------------------------------------------------------------------
@@ -503,6 +554,9 @@ class KafkaPythonDriver(object):
             return {str(tp.partition): om.offset for tp, om in offsets.items() if tp.topic == topic}
 
         return run_group_flow(req, start_member, produce, committed)
+
+    def transactions(self, _):
+        raise Unsupported("kafka-python 2.0.2 has no transactional producer")
 
     def offsets(self, req):
         from kafka import KafkaConsumer, TopicPartition

@@ -600,10 +600,16 @@ func offsets(r *request) (interface{}, error) {
 	return map[string]interface{}{"earliest": earliest, "latest": latest, "byTime": byTime}, nil
 }
 
+// Sarama 1.22.1 has the transaction request types (AddPartitionsToTxn, EndTxn, ...) and a
+// read_committed consumer, but no transactional producer: Config has no transactional id.
+func transactions(*request) (interface{}, error) {
+	return nil, unsupported{"Sarama 1.22.1 has no transactional producer: only the protocol's request types, and no transactional id in its Config"}
+}
+
 var ops = map[string]func(*request) (interface{}, error){
 	"hello": hello, "metadata": metadata, "createTopic": createTopic, "describeTopic": describeTopic,
 	"deleteTopic": deleteTopic, "listTopics": listTopics, "produce": produce, "consume": consume,
-	"group": group, "offsets": offsets,
+	"group": group, "offsets": offsets, "transactions": transactions,
 }
 
 func main() {
