@@ -2,11 +2,11 @@
 // cooperative-sticky assignor (incremental rebalances) and one with range; two members, a
 // rebalance when the second joins and another when it leaves, each message consumed once.
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { kafkaClient, startTempBroker, type TempBroker } from './helpers.js'
+import { kafkaClient, runCommand, startTempBroker, type CommandRun, type TempBroker } from './helpers.js'
 import { setLogLevel } from '../src/util/index.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -102,19 +102,8 @@ t.teardown(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-function runPython(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(PYTHON, [join(dir, 'group.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => (stdout += d))
-    child.stderr.on('data', d => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('close', code => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+function runPython(args: string[], timeoutMs = 90_000): Promise<CommandRun> {
+  return runCommand(PYTHON, [join(dir, 'group.py'), ...args], { timeoutMs })
 }
 
 interface Summary {

@@ -83,21 +83,34 @@ export async function registerKafkajsCodecs(): Promise<void> {
 
 export const hasKcat = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0
 
-/** Runs kcat to completion; resolves with its stdout, rejects with its stderr on failure. */
-export function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+/** A finished command: its exit code (null when killed) and everything it printed. */
+export interface CommandRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command to completion (killed after `timeoutMs`), with `input` on its stdin. */
+export function runCommand(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandRun> {
+  return new Promise(resolve => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => (stdout += d))
     child.stderr.on('data', d => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
     child.on('close', code => {
       clearTimeout(timer)
-      if (code === 0) resolve({ stdout, stderr })
-      else reject(new Error(`kcat ${args.join(' ')} exited with ${code}: ${stderr}`))
+      resolve({ code, stdout, stderr })
     })
-    if (input !== undefined) child.stdin.end(input)
-    else child.stdin.end()
+    child.stdin.on('error', () => {}) // a command that exits without reading its input
+    child.stdin.end(opts.input)
   })
+}
+
+/** Runs kcat to completion; resolves with its stdout, rejects with its stderr on failure. */
+export async function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
+  const r = await runCommand('kcat', args, { input, timeoutMs })
+  if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} exited with ${r.code}: ${r.stderr}`)
+  return { stdout: r.stdout, stderr: r.stderr }
 }

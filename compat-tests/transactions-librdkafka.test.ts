@@ -9,11 +9,11 @@
 // AddOffsetsToTxn v0, TxnOffsetCommit v3, EndTxn v1, Produce v7, Fetch v11 and ListOffsets v2 (at
 // the consumer's isolation level), and OffsetFetch v7 (with requireStable) for committed().
 import t, { type Test } from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { kafkaClient, startTempBroker, type TempBroker } from './helpers.js'
+import { kafkaClient, runCommand, startTempBroker, type CommandRun, type TempBroker } from './helpers.js'
 import { setLogLevel } from '../src/util/index.js'
 
 const PYTHON = '/usr/bin/python3'
@@ -211,25 +211,8 @@ t.teardown(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function runPython(args: string[], timeoutMs = 35_000): Promise<Run> {
-  return new Promise(resolve => {
-    const child = spawn(PYTHON, [join(dir, 'txn.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => (stdout += d))
-    child.stderr.on('data', d => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('close', code => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+function runPython(args: string[], timeoutMs = 35_000): Promise<CommandRun> {
+  return runCommand(PYTHON, [join(dir, 'txn.py'), ...args], { timeoutMs })
 }
 
 type Record3 = [number, number, string]

@@ -7,15 +7,12 @@ import { MetadataImage } from '../kraft/index.js'
 import {
   buildEndTxnMarkerBatch,
   ConsumerProtocolSubscriptionSchema,
-  decodeBatchRecordsSync,
   ErrorCode,
   randomUuid,
-  readBatchHeader,
-  setBaseOffset,
-  splitBatches,
   Writer,
 } from '../wire/index.js'
 import type { Logger } from '../util/index.js'
+import { MemoryLog } from '../testing/memory-log.js'
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -39,39 +36,10 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-class FakeLog {
-  readonly batches: Buffer[] = []
-  logStartOffset = 0
-  logEndOffset = 0
-
-  append(batch: Buffer): number {
-    const b = Buffer.from(batch)
-    const base = this.logEndOffset
-    setBaseOffset(b, 0, base)
-    this.logEndOffset += readBatchHeader(b, 0).lastOffsetDelta + 1
-    this.batches.push(b)
-    return base
-  }
-
-  async read(offset: number, maxBytes: number, upperBound?: number, minOneMessage = true): Promise<{ records: Buffer }> {
-    const out: Buffer[] = []
-    let size = 0
-    for (const b of this.batches) {
-      const h = readBatchHeader(b, 0)
-      if (h.baseOffset + h.lastOffsetDelta < offset) continue
-      if (upperBound !== undefined && h.baseOffset >= upperBound) break
-      if (size + b.length > maxBytes && !(minOneMessage && out.length === 0)) break
-      out.push(b)
-      size += b.length
-    }
-    return { records: Buffer.concat(out) }
-  }
-
+class FakeLog extends MemoryLog {
   /** Every record: [decoded key, value or null]. */
   records(): Array<{ key: ReturnType<typeof decodeOffsetsKey>; value: Buffer | null }> {
-    const out = []
-    for (const b of this.batches) for (const s of splitBatches(b)) for (const r of decodeBatchRecordsSync(b, s)) out.push({ key: decodeOffsetsKey(r.key!), value: r.value })
-    return out
+    return this.allRecords().map(r => ({ key: decodeOffsetsKey(r.key!), value: r.value }))
   }
 }
 

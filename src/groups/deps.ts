@@ -1,7 +1,7 @@
 // What the group coordinator needs from the rest of the broker (narrow, so tests can fake it).
 
 import type { BrokerConfig } from '../config/index.js'
-import type { CreateTopicSpec, MetadataImage } from '../kraft/index.js'
+import type { MetadataImage, TopicCreator } from '../kraft/index.js'
 import type { Logger } from '../util/index.js'
 import type { Time } from '../util/index.js'
 
@@ -23,10 +23,6 @@ export interface ReplicaAccess {
   ): AppendOutcome[] | Promise<AppendOutcome[]>
   /** Resolves once every partition log the image asked for is open. */
   ready(): Promise<void>
-}
-
-export interface TopicCreator {
-  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<Array<{ name: string; errorCode: number; errorMessage: string | null }>>
 }
 
 export interface GroupCoordinatorDeps {

@@ -1,7 +1,7 @@
 // The public face of src/groups: the classic group coordinator and the __consumer_offsets formats.
 export { GroupCoordinator } from './coordinator.js'
 export { groupConfigOf, type GroupConfig } from './config.js'
-export type { GroupCoordinatorDeps, OffsetsPartitionAccess, ReplicaAccess, TopicCreator } from './deps.js'
+export type { GroupCoordinatorDeps, OffsetsPartitionAccess, ReplicaAccess } from './deps.js'
 export { MAX_GROUP_ID_BYTES } from './registry.js'
 export { NEW_MEMBER_JOIN_TIMEOUT_MS } from './rebalance.js'
 export type {

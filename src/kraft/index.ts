@@ -4,3 +4,4 @@ export { Controller, type ControllerOptions, type CreateTopicSpec, type CreatedT
 export { invalidTopicNameReason, isInternalTopic } from './topic-names.js'
 export { MetadataLog, METADATA_TOPIC } from './metadata-log.js'
 export { listSnapshots, readSnapshot, writeSnapshot, snapshotFileName, type SnapshotId } from './snapshot-file.js'
+export { InternalTopic, type TopicCreator } from './internal-topic.js'

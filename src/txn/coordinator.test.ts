@@ -6,7 +6,8 @@ import t from 'tap'
 import { createBrokerConfig } from '../config/index.js'
 import { MetadataImage } from '../kraft/index.js'
 import { FakeTime, partitionForKey, settle, type Logger } from '../util/index.js'
-import { buildBatch, decodeBatchRecordsSync, ErrorCode, randomUuid, readBatchHeader, setBaseOffset, splitBatches, type TransactionLogValue } from '../wire/index.js'
+import { MemoryLog } from '../testing/memory-log.js'
+import { buildBatch, ErrorCode, randomUuid, type TransactionLogValue } from '../wire/index.js'
 import { decodeTxnKey, decodeTxnValue, ProducerIdManager, TRANSACTION_STATE_TOPIC, TransactionCoordinator, TxnState, type TopicPartition, type TxnMarkerRequest } from './index.js'
 import { encodeTxnKey, encodeTxnValue } from './records.js'
 
@@ -17,39 +18,10 @@ const TXN_PARTITIONS = 2
 const LEADER_EPOCH = 5
 const T0 = 1_700_000_000_000
 
-class FakeLog {
-  readonly batches: Buffer[] = []
-  logStartOffset = 0
-  logEndOffset = 0
-
-  append(batch: Buffer): number {
-    const b = Buffer.from(batch)
-    const base = this.logEndOffset
-    setBaseOffset(b, 0, base)
-    this.logEndOffset += readBatchHeader(b, 0).lastOffsetDelta + 1
-    this.batches.push(b)
-    return base
-  }
-
-  async read(offset: number, maxBytes: number, upperBound?: number, minOneMessage = true): Promise<{ records: Buffer }> {
-    const out: Buffer[] = []
-    let size = 0
-    for (const b of this.batches) {
-      const h = readBatchHeader(b, 0)
-      if (h.baseOffset + h.lastOffsetDelta < offset) continue
-      if (upperBound !== undefined && h.baseOffset >= upperBound) break
-      if (size + b.length > maxBytes && !(minOneMessage && out.length === 0)) break
-      out.push(b)
-      size += b.length
-    }
-    return { records: Buffer.concat(out) }
-  }
-
+class FakeLog extends MemoryLog {
   /** Every record, decoded: the transactional id and its value (null for a tombstone). */
   records(): Array<{ id: string; value: TransactionLogValue | null }> {
-    const out = []
-    for (const b of this.batches) for (const s of splitBatches(b)) for (const r of decodeBatchRecordsSync(b, s)) out.push({ id: decodeTxnKey(r.key!), value: r.value ? decodeTxnValue(r.value) : null })
-    return out
+    return this.allRecords().map(r => ({ id: decodeTxnKey(r.key!), value: r.value ? decodeTxnValue(r.value) : null }))
   }
 }
 

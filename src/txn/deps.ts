@@ -1,7 +1,7 @@
 // What the transaction coordinator needs from the rest of the broker (narrow, so tests can fake it).
 
 import type { BrokerConfig } from '../config/index.js'
-import type { CreateTopicSpec, MetadataImage } from '../kraft/index.js'
+import type { MetadataImage, TopicCreator } from '../kraft/index.js'
 import type { ReplaySource } from '../storage/index.js'
 import type { Logger, Time } from '../util/index.js'
 import type { TopicPartition } from './metadata.js'
@@ -36,14 +36,10 @@ export interface TxnMarkerWriter {
   writeMarkers(m: TxnMarkerRequest): Promise<Array<TopicPartition & { errorCode: number }>>
 }
 
-export interface TxnTopicCreator {
-  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<Array<{ name: string; errorCode: number; errorMessage: string | null }>>
-}
-
 export interface TransactionCoordinatorDeps {
   nodeId: number
   image: MetadataImage
-  controller: TxnTopicCreator
+  controller: TopicCreator
   replicas: TxnReplicaAccess
   markers: TxnMarkerWriter
   producerIds: ProducerIdManager

@@ -2,12 +2,12 @@
 // partitions this node leads, loaded by replaying their logs; the transactional ids they hold;
 // and every state change written there (acks=all) before it takes effect.
 
-import type { MetadataImage } from '../kraft/index.js'
+import { InternalTopic, type MetadataImage, type TopicCreator } from '../kraft/index.js'
 import { replayBatches } from '../storage/index.js'
 import { buildBatch, errorName, ErrorCode, isControlBatch } from '../wire/index.js'
 import { partitionForKey, type Logger, type Time } from '../util/index.js'
 import type { TxnConfig } from './config.js'
-import type { TxnReplicaAccess, TxnTopicCreator } from './deps.js'
+import type { TxnReplicaAccess } from './deps.js'
 import { TransactionMetadata, TxnState, type TxnStateId, type TxnTransition } from './metadata.js'
 import { TRANSACTION_STATE_TOPIC, decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue } from './records.js'
 
@@ -24,19 +24,41 @@ interface PartitionStatus {
 export class TxnStateStore {
   readonly txns = new Map<string, TransactionMetadata>()
   private readonly partitions = new Map<number, PartitionStatus>()
-  private creatingTopic: Promise<void> | null = null
+  private readonly topic: InternalTopic
   active = true
 
   constructor(
     private readonly image: MetadataImage,
     private readonly replicas: TxnReplicaAccess,
-    private readonly controller: TxnTopicCreator,
+    controller: TopicCreator,
     private readonly cfg: () => TxnConfig,
     private readonly log: Logger,
     private readonly time: Time,
     /** Called with the transactions of a partition once it has loaded (to finish what was prepared). */
     private readonly onLoaded: (txns: TransactionMetadata[], coordinatorEpoch: number) => void,
-  ) {}
+  ) {
+    this.topic = new InternalTopic(
+      image,
+      controller,
+      () => {
+        const cfg = this.cfg()
+        return {
+          name: TRANSACTION_STATE_TOPIC,
+          numPartitions: cfg.numPartitions,
+          replicationFactor: cfg.replicationFactor,
+          assignments: [],
+          configs: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'segment.bytes', value: String(cfg.segmentBytes) },
+            { name: 'min.insync.replicas', value: String(cfg.minIsr) },
+            { name: 'unclean.leader.election.enable', value: 'false' },
+            { name: 'compression.type', value: 'uncompressed' },
+          ],
+        }
+      },
+      log,
+    )
+  }
 
   partitionCount(): number {
     const t = this.image.topicsByName.get(TRANSACTION_STATE_TOPIC)
@@ -64,40 +86,9 @@ export class TxnStateStore {
     return this.partitions.get(p)?.state === 'loaded'
   }
 
-  /** Creates __transaction_state if it does not exist yet (once at a time), as Kafka does on the first lookup. */
+  /** Creates __transaction_state if it does not exist yet, as Kafka does on the first lookup. */
   ensureTopic(): Promise<void> {
-    if (this.image.topicsByName.has(TRANSACTION_STATE_TOPIC)) return Promise.resolve()
-    if (this.creatingTopic) return this.creatingTopic
-    const cfg = this.cfg()
-    this.log.info(`creating ${TRANSACTION_STATE_TOPIC} with ${cfg.numPartitions} partitions and replication factor ${cfg.replicationFactor}`)
-    this.creatingTopic = this.controller
-      .createTopics(
-        [
-          {
-            name: TRANSACTION_STATE_TOPIC,
-            numPartitions: cfg.numPartitions,
-            replicationFactor: cfg.replicationFactor,
-            assignments: [],
-            configs: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'segment.bytes', value: String(cfg.segmentBytes) },
-              { name: 'min.insync.replicas', value: String(cfg.minIsr) },
-              { name: 'unclean.leader.election.enable', value: 'false' },
-              { name: 'compression.type', value: 'uncompressed' },
-            ],
-          },
-        ],
-        false,
-      )
-      .then(results => {
-        const r = results[0]
-        if (r && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-          this.log.warn(`cannot create ${TRANSACTION_STATE_TOPIC}: ${errorName(r.errorCode)}${r.errorMessage ? `: ${r.errorMessage}` : ''}`)
-        }
-      })
-      .catch(err => this.log.error(`cannot create ${TRANSACTION_STATE_TOPIC}: ${(err as Error).stack ?? err}`))
-      .finally(() => (this.creatingTopic = null))
-    return this.creatingTopic
+    return this.topic.ensure()
   }
 
   /** Waits up to `ms` for partition `p` to finish loading (starting the load if it is led here and not loading). */
