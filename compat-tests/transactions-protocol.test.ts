@@ -54,9 +54,9 @@ async function fetchCommitted(partition: number): Promise<{ lso: number; hw: num
   return { lso: p.lastStableOffset!, hw: p.highWatermark, values, aborted: p.abortedTransactions }
 }
 
-async function produceTxn(producerId: number, producerEpoch: number, baseSequence: number, partition: number, value: string) {
+async function produceTxn(transactionalId: string, producerId: number, producerEpoch: number, baseSequence: number, partition: number, value: string, version = 7) {
   const records = buildBatchSync({ producerId, producerEpoch, baseSequence, transactional: true, records: [{ key: null, value: Buffer.from(value) }] })
-  const res = await c.send(ApiKey.Produce, 7, { transactionalId: 'raw', acks: -1, timeoutMs: 5000, topicData: [{ name: 'txn-raw', partitionData: [{ index: partition, records }] }] })
+  const res = await c.send(ApiKey.Produce, version, { transactionalId, acks: -1, timeoutMs: 5000, topicData: [{ name: 'txn-raw', partitionData: [{ index: partition, records }] }] })
   return res.responses[0].partitionResponses[0]
 }
 
@@ -107,7 +107,7 @@ t.test('a transaction from InitProducerId to EndTxn, as the coordinator and the 
   const unknownStates = await c.send(ApiKey.ListTransactions, 0, { stateFilters: ['Bogus'], producerIdFilters: [], durationFilter: -1 })
   t.same(unknownStates.unknownStateFilters, ['Bogus'], 'unknown state names reported back')
 
-  t.equal((await produceTxn(producerId, epoch, 0, 0, 'in-txn')).errorCode, 0, 'a transactional write')
+  t.equal((await produceTxn('raw', producerId, epoch, 0, 0, 'in-txn')).errorCode, 0, 'a transactional write')
   const open = await fetchCommitted(0)
   t.equal(open.lso, 0, 'read_committed: the last stable offset stays at the open transaction')
   t.same(open.values, [], 'and its records are not returned')
@@ -125,7 +125,7 @@ t.test('a transaction from InitProducerId to EndTxn, as the coordinator and the 
 
   // An aborted transaction: the fetch names it so that the consumer can drop its records.
   t.equal(await code(addPartitions('raw', producerId, epoch, [{ name: 'txn-raw', partitions: [1] }])), ErrorCode.NONE)
-  const doomed = await produceTxn(producerId, epoch, 0, 1, 'doomed')
+  const doomed = await produceTxn('raw', producerId, epoch, 0, 1, 'doomed')
   t.equal(doomed.errorCode, 0)
   t.equal((await endTxn('raw', producerId, epoch, false)).errorCode, 0, 'EndTxn abort')
   const aborted = await fetchCommitted(1)
@@ -137,7 +137,7 @@ t.test('InitProducerId on an open transaction aborts it and fences its producer'
   await c.send(ApiKey.FindCoordinator, 1, { key: 'fence', keyType: 1 })
   const { producerId, producerEpoch } = await init('fence')
   await addPartitions('fence', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [0] }])
-  const zombie = await produceTxn(producerId, producerEpoch, 0, 0, 'zombie')
+  const zombie = await produceTxn('fence', producerId, producerEpoch, 0, 0, 'zombie')
   t.equal(zombie.errorCode, 0)
   const busy = await init('fence')
   t.equal(busy.errorCode, ErrorCode.CONCURRENT_TRANSACTIONS, 'first answer: CONCURRENT_TRANSACTIONS while the open transaction is aborted')
@@ -147,7 +147,7 @@ t.test('InitProducerId on an open transaction aborts it and fences its producer'
     next = await init('fence')
   }
   t.match(next, { errorCode: 0, producerId, producerEpoch: producerEpoch + 2 }, 'then the epoch after the fencing one')
-  t.equal((await produceTxn(producerId, producerEpoch, 1, 0, 'late')).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH, 'the old producer can no longer write')
+  t.equal((await produceTxn('fence', producerId, producerEpoch, 1, 0, 'late')).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH, 'the old producer can no longer write')
   t.equal((await endTxn('fence', producerId, producerEpoch, true)).errorCode, ErrorCode.PRODUCER_FENCED, 'nor commit')
   t.ok((await fetchCommitted(0)).aborted?.some(a => a.producerId === producerId && a.firstOffset === zombie.baseOffset), "the zombie's transaction was aborted: read_committed fetches name it")
 })
@@ -156,7 +156,7 @@ t.test('a transaction open longer than its timeout is aborted, and its producer 
   await c.send(ApiKey.FindCoordinator, 1, { key: 'slow', keyType: 1 })
   const { producerId, producerEpoch } = await init('slow', 300)
   await addPartitions('slow', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [1] }])
-  const slow = await produceTxn(producerId, producerEpoch, 0, 1, 'too slow')
+  const slow = await produceTxn('slow', producerId, producerEpoch, 0, 1, 'too slow')
   t.equal(slow.errorCode, 0)
   let d = await describe('slow')
   for (let i = 0; i < 100 && d.transactionState !== 'CompleteAbort'; i++) {
@@ -171,7 +171,7 @@ t.test('a transaction open longer than its timeout is aborted, and its producer 
 t.test('WriteTxnMarkers (the inter-broker API) writes markers as the coordinator would', async t => {
   const { producerId, producerEpoch } = await init('markers')
   await addPartitions('markers', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [0] }])
-  t.equal((await produceTxn(producerId, producerEpoch, 0, 0, 'marked')).errorCode, 0)
+  t.equal((await produceTxn('markers', producerId, producerEpoch, 0, 0, 'marked')).errorCode, 0)
   t.ok((await fetchCommitted(0)).lso < (await fetchCommitted(0)).hw, 'open: the last stable offset is held back')
   const res = await c.send(ApiKey.WriteTxnMarkers, 1, {
     markers: [{ producerId, producerEpoch, transactionResult: true, coordinatorEpoch: 0, topics: [{ name: 'txn-raw', partitionIndexes: [0] }, { name: 'nope', partitionIndexes: [0] }] }],
@@ -184,4 +184,20 @@ t.test('WriteTxnMarkers (the inter-broker API) writes markers as the coordinator
   t.equal(after.lso, after.hw, 'the marker closed the transaction in the partition')
   t.ok(after.values.includes('marked'), 'its record is readable')
   await endTxn('markers', producerId, producerEpoch, false)
+})
+
+t.test('a transactional write must belong to an open transaction that includes the partition (KIP-890)', async t => {
+  await c.send(ApiKey.FindCoordinator, 1, { key: 'verify', keyType: 1 })
+  const { producerId, producerEpoch } = await init('verify')
+  const stray = await produceTxn('verify', producerId, producerEpoch, 0, 0, 'stray', 9)
+  t.equal(stray.errorCode, ErrorCode.INVALID_TXN_STATE, 'no transaction open: INVALID_TXN_STATE')
+  t.match(stray.errorMessage, /not added to the transaction/, 'with Kafka\'s message (v8+)')
+  await addPartitions('verify', producerId, producerEpoch, [{ name: 'txn-raw', partitions: [0] }])
+  t.equal((await produceTxn('verify', producerId, producerEpoch, 0, 1, 'elsewhere')).errorCode, ErrorCode.INVALID_TXN_STATE, 'a partition not in the transaction: INVALID_TXN_STATE')
+  t.equal((await produceTxn('verify', producerId, producerEpoch, 0, 0, 'ok')).errorCode, 0, 'a partition in it: written')
+  t.equal((await produceTxn('verify', producerId, producerEpoch, 1, 0, 'more')).errorCode, 0, 'and more of the same transaction there')
+  t.equal((await produceTxn('verify', producerId + 1, 0, 0, 0, 'other')).errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'another producer id under this transactional id: INVALID_PRODUCER_ID_MAPPING')
+  t.equal((await endTxn('verify', producerId, producerEpoch, true)).errorCode, 0)
+  const after = await fetchCommitted(1)
+  t.notOk(after.values.includes('elsewhere') || after.values.includes('stray'), 'nothing refused was written')
 })

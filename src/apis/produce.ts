@@ -8,6 +8,8 @@ import { CloseConnection, defineHandler, type RequestContext } from './handler.j
 export interface ProduceDeps {
   replicas: ReplicaManager
   log: Logger
+  /** KIP-890's check of writes that begin a transaction in a partition; null when switched off. */
+  verifyTransactions: () => ((transactionalId: string, topic: string, partition: number, producerId: number, producerEpoch: number) => number) | null
 }
 
 /** The same error for every partition of the request. */
@@ -79,7 +81,9 @@ export function produceHandler(d: ProduceDeps) {
       for (const t of req.topicData) for (const p of t.partitionData) entries.push({ topic: t.name, partition: p.index, records: p.records })
       // Written at the end of the turn with the other requests' batches: the connection holds this answer until then.
       // Usually synchronous (acks=0/1, the log not busy): then so is the answer.
-      const results = d.replicas.appendRecords(req.acks, req.timeoutMs, entries, true)
+      const verify = req.transactionalId !== null ? d.verifyTransactions() : null
+      const txnId = req.transactionalId ?? ''
+      const results = d.replicas.appendRecords(req.acks, req.timeoutMs, entries, true, verify ? (topic, partition, pid, epoch) => verify(txnId, topic, partition, pid, epoch) : undefined)
       if (results instanceof Promise) return results.then(r => answer(d, req, ctx, r))
       return answer(d, req, ctx, results)
     },

@@ -75,7 +75,15 @@ export function buildHandlers(s: BrokerServices): HandlerTable {
       autoCreateTopicsEnable: () => s.config().get('auto.create.topics.enable') as boolean,
     }),
   )
-  add(produceHandler({ replicas: s.replicas, log }))
+  const verifyTransaction = (transactionalId: string, topic: string, partition: number, producerId: number, producerEpoch: number) =>
+    s.transactions.verifyPartition(transactionalId, producerId, producerEpoch, { topic, partition })
+  add(
+    produceHandler({
+      replicas: s.replicas,
+      log,
+      verifyTransactions: () => ((s.config().get('transaction.partition.verification.enable') as boolean) ? verifyTransaction : null),
+    }),
+  )
   add(fetchHandler({ image: s.image, replicas: s.replicas, sessions: s.fetchSessions, fetchMaxBytes: () => s.config().get('fetch.max.bytes') as number }))
   add(listOffsetsHandler({ replicas: s.replicas }))
   add(offsetForLeaderEpochHandler({ replicas: s.replicas }))

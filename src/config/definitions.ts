@@ -275,6 +275,7 @@ export const BROKER_CONFIGS = defineTable({
   'transactional.id.expiration.ms': int(604800000, { min: 1, doc: 'A transactional id unused for this long is expired.' }),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': int(10000, { min: 1, doc: 'How often timed-out transactions are rolled back.' }),
   'transaction.remove.expired.transaction.cleanup.interval.ms': int(3600000, { min: 1, doc: 'How often expired transactional ids are removed.' }),
+  'transaction.partition.verification.enable': bool(true, { doc: 'Check with the transaction coordinator that a transactional write that begins a transaction in a partition belongs to an open transaction that includes it (KIP-890).' }),
   'producer.id.expiration.ms': int(86400000, { min: 1, mode: 'cluster-wide', doc: 'Idempotent producer state unused for this long is expired.' }),
   'producer.id.expiration.check.interval.ms': int(600000, { min: 1, doc: 'How often expired producer ids are looked for.' }),
   'max.incremental.fetch.session.cache.slots': int(1000, { min: 0, doc: 'Most incremental fetch sessions kept at once.' }),

@@ -2,7 +2,7 @@
 // appending produced batches (waiting for the ISR when acks=all) and reading for fetches
 // (long-polling until min.bytes are there or max.wait.ms passes).
 
-import { ErrorCode, type DescribeProducersResponse, type Uuid } from '../wire/index.js'
+import { BATCH_HEADER_SIZE, BatchAttribute, BatchField, ErrorCode, type DescribeProducersResponse, type Uuid } from '../wire/index.js'
 import type { LogConfig, LogManager } from '../storage/index.js'
 import { isInternalTopic, type ImageChange, type MetadataImage, type PartitionState } from '../kraft/index.js'
 import type { Logger } from '../util/index.js'
@@ -26,6 +26,12 @@ export interface ProduceEntry {
   /** 'coordinator' for the broker's own writes (transaction markers, transactional offset commits): control batches allowed, no sequence checks. */
   origin?: 'client' | 'coordinator'
 }
+
+/**
+ * Asks the transaction coordinator whether a producer's open transaction includes a partition
+ * (KIP-890's verification): the error the write gets, or NONE.
+ */
+export type TxnVerifier = (topic: string, partition: number, producerId: number, producerEpoch: number) => number
 
 export interface ProduceResult extends AppendResult {
   topic: string
@@ -152,13 +158,13 @@ export class ReplicaManager {
    * connection, which holds it until then. Synchronous when every append is (the usual
    * one-partition acks=1 request): no promise is made where none is needed.
    */
-  appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[], deferWrite = false): ProduceResult[] | Promise<ProduceResult[]> {
+  appendRecords(requiredAcks: number, timeoutMs: number, entries: ProduceEntry[], deferWrite = false, verifyTxn?: TxnVerifier): ProduceResult[] | Promise<ProduceResult[]> {
     if (entries.length === 1) {
-      const r = this.appendEntry(entries[0]!, requiredAcks, deferWrite)
+      const r = this.appendEntry(entries[0]!, requiredAcks, deferWrite, verifyTxn)
       if (r instanceof Promise) return r.then(one => this.awaitAcks(requiredAcks, timeoutMs, [one]))
       return this.awaitAcks(requiredAcks, timeoutMs, [r])
     }
-    return Promise.all(entries.map(e => this.appendEntry(e, requiredAcks, deferWrite))).then(all => this.awaitAcks(requiredAcks, timeoutMs, all))
+    return Promise.all(entries.map(e => this.appendEntry(e, requiredAcks, deferWrite, verifyTxn))).then(all => this.awaitAcks(requiredAcks, timeoutMs, all))
   }
 
   /** acks=-1: the results once the high watermark passes every appended offset (or the timeout). */
@@ -191,17 +197,38 @@ export class ReplicaManager {
     return true
   }
 
-    private appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean): ProduceResult | Promise<ProduceResult> {
+  private appendEntry(e: ProduceEntry, requiredAcks: number, deferWrite: boolean, verifyTxn?: TxnVerifier): ProduceResult | Promise<ProduceResult> {
     const p = this.getPartition(e.topic, e.partition)
     if (!p) return produceResult(e, emptyAppend(this.leaderError(e.topic, e.partition)))
     if (e.records === null || e.records.length === 0) return produceResult(e, emptyAppend(ErrorCode.CORRUPT_MESSAGE, 'The produce request has no records.'))
     // Only the coordinators write to their own topics (Kafka's internalTopicsAllowed).
     if (e.origin !== 'coordinator' && isInternalTopic(e.topic)) return produceResult(e, emptyAppend(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${e.topic}`))
+    if (verifyTxn) {
+      const refused = this.verifyTransactionalWrite(p, e.records, verifyTxn)
+      if (refused !== null) return produceResult(e, refused)
+    }
     // min.insync.replicas only matters to acks=-1 (resolving the topic's config costs a lookup per request).
     const minIsr = requiredAcks === -1 ? this.opts.minInsyncReplicas(e.topic) : 1
     const r = p.appendAsLeader(e.records, requiredAcks, minIsr, deferWrite, e.origin)
     if (r instanceof Promise) return r.then(done => this.appended(e, p, done))
     return this.appended(e, p, r)
+  }
+
+  /**
+   * A transactional batch that would begin a transaction in this partition must belong to an
+   * open transaction that includes the partition (KIP-890), so that a late or stray write cannot
+   * leave a transaction open here forever. Later batches of the same transaction need no check:
+   * the partition already knows it. The check and the append happen in the same turn, before any
+   * marker of that transaction can be queued behind this write.
+   */
+  private verifyTransactionalWrite(p: Partition, records: Buffer, verifyTxn: TxnVerifier): AppendResult | null {
+    if (records.length < BATCH_HEADER_SIZE || (records.readInt16BE(BatchField.Attributes) & BatchAttribute.Transactional) === 0) return null
+    const producerId = Number(records.readBigInt64BE(BatchField.ProducerId))
+    const producerEpoch = records.readInt16BE(BatchField.ProducerEpoch)
+    if ((p.log.producerState.producers.get(producerId)?.currentTxnFirstOffset ?? -1) >= 0) return null
+    const code = verifyTxn(p.topic, p.index, producerId, producerEpoch)
+    if (code === ErrorCode.NONE) return null
+    return emptyAppend(code, code === ErrorCode.INVALID_TXN_STATE ? 'Partition was not added to the transaction' : null)
   }
 
   private appended(e: ProduceEntry, p: Partition, r: AppendResult): ProduceResult {

@@ -235,6 +235,35 @@ export class TransactionCoordinator {
     return txn
   }
 
+  /**
+   * KIP-890's verification of a transactional write that begins a transaction in a partition:
+   * the producer's open transaction must include the partition. The error the write gets
+   * (Kafka's mapping for Produce), or NONE.
+   */
+  verifyPartition(transactionalId: string, producerId: number, producerEpoch: number, tp: TopicPartition): number {
+    const checked = this.checkProducer(transactionalId, producerId, producerEpoch)
+    let code: number
+    if (typeof checked === 'number') code = checked
+    else if (checked.state === TxnState.PrepareCommit || checked.state === TxnState.PrepareAbort) code = ErrorCode.CONCURRENT_TRANSACTIONS
+    else code = checked.state === TxnState.Ongoing && checked.hasPartition(tp) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE
+    switch (code) {
+      case ErrorCode.NONE:
+        return code
+      case ErrorCode.PRODUCER_FENCED:
+        code = ErrorCode.INVALID_PRODUCER_EPOCH
+        break
+      case ErrorCode.NOT_COORDINATOR:
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      case ErrorCode.CONCURRENT_TRANSACTIONS:
+        // Retriable for every producer version.
+        code = ErrorCode.NOT_ENOUGH_REPLICAS
+        break
+    }
+    this.refuse('Produce', transactionalId, code, `producer ${producerId} epoch ${producerEpoch} writing to ${tp.topic}-${tp.partition}`)
+    return code
+  }
+
   // -------------------------------------------------------------------------------------------
   // EndTxn
 
