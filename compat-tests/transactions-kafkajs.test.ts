@@ -251,6 +251,31 @@ t.test('an aborted transaction is invisible to read_committed and visible to rea
   t.same(rc.from('abort-t', 1), [[2, 'z1']], 'a plain record after the aborted one is read')
 })
 
+t.test('interleaved transactions aborted out of order are all hidden from read_committed', async t => {
+  // Two producers' transactions overlap in one partition; the later one aborts first, so the
+  // partition's aborted-transaction index lists them out of first-offset order. kafkajs walks
+  // Fetch's aborted list assuming first-offset order, so the broker must send it sorted.
+  const admin = await connectedAdmin(t)
+  await createTopics(admin, [['interleave-t', 1]])
+  const [early, late] = await Promise.all([txProducer(t, 'tx-early'), txProducer(t, 'tx-late')])
+  const e = await begin(early)
+  await within('send', e.send({ topic: 'interleave-t', messages: records(0, ['e1']) }))
+  const l = await begin(late)
+  await within('send', l.send({ topic: 'interleave-t', messages: records(0, ['l1']) }))
+  await within('send', e.send({ topic: 'interleave-t', messages: records(0, ['e2']) }))
+  await within('abort', l.abort())
+  await within('abort', e.abort())
+  const c = await begin(late)
+  await within('send', c.send({ topic: 'interleave-t', messages: records(0, ['kept']) }))
+  await within('commit', c.commit())
+
+  const rc = await reader(t, ['interleave-t'])
+  await rc.atLeast(1)
+  await rc.settle()
+  // e1 0, l1 1, e2 2, ABORT(late) 3, ABORT(early) 4, kept 5, COMMIT 6.
+  t.same(rc.from('interleave-t', 0), [[5, 'kept']], 'only the committed record')
+})
+
 t.test('an open transaction holds read_committed consumers at the last stable offset until it commits', async t => {
   const admin = await connectedAdmin(t)
   await createTopics(admin, [['open-t', 1]])

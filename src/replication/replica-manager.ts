@@ -316,7 +316,9 @@ export class ReplicaManager {
       // A read_committed consumer drops the records of aborted transactions itself, told which by these.
       if (params.isolationLevel === 1 && !follower && read.records.length > 0) {
         const aborted = await p.log.collectAbortedTransactions(t.fetchOffset, read.nextOffset)
-        r.abortedTransactions = aborted.map(a => ({ producerId: a.producerId, firstOffset: a.firstOffset }))
+        // In first-offset order (the index holds them in abort order): kafkajs walks the list
+        // assuming that order, and Kafka's own consumer sorts it anyway.
+        r.abortedTransactions = aborted.map(a => ({ producerId: a.producerId, firstOffset: a.firstOffset })).sort((a, b) => a.firstOffset - b.firstOffset)
       }
       budget -= read.records.length
       if (budget <= 0) budget = 0
