@@ -241,6 +241,24 @@ t.test('CreatePartitions', async t => {
     const res = await call(t, c.createPartitions, v, { timeoutMs: 1000, validateOnly: false, topics: [{ name: 'grow', count: 5 + v, assignments: null }] })
     t.equal(res.results[0].errorCode, ErrorCode.NONE, `v${v}`)
   }
+  const before = c.image.topicsByName.get('grow')!.partitions.size
+  const huge = await call(t, c.createPartitions, 3, { timeoutMs: 1000, validateOnly: false, topics: [{ name: 'grow', count: 2_000_000_000, assignments: null }] })
+  t.same(huge.results, [{ name: 'grow', errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' }], 'more than 10,000 new partitions: POLICY_VIOLATION, as Kafka')
+  t.equal(c.image.topicsByName.get('grow')!.partitions.size, before, 'and nothing added')
+})
+
+t.test('CreateTopics: more than 10,000 partitions in one request fail it whole, as Kafka', async t => {
+  const c = await cluster()
+  const huge = await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: false, topics: [topicReq('small'), topicReq('huge', { numPartitions: 2_000_000_000 })] })
+  t.match(huge.topics, [
+    { name: 'small', errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' },
+    { name: 'huge', errorCode: ErrorCode.POLICY_VIOLATION },
+  ])
+  t.notOk(c.image.topicsByName.has('small'), 'no topic of the request is created')
+  const split = await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: true, topics: [topicReq('a', { numPartitions: 5000 }), topicReq('b', { numPartitions: 5000 })] })
+  t.same(split.topics.map(r => r.errorCode), [0, 0], 'exactly 10,000 is allowed')
+  const over = await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: true, topics: [topicReq('a', { numPartitions: 5000 }), topicReq('b', { numPartitions: 5001 })] })
+  t.same(over.topics.map(r => r.errorCode), [ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION], 'counted over the whole request')
 })
 
 t.test('DescribeConfigs: sources, synonyms, key filter, brokers', async t => {

@@ -28,6 +28,14 @@ export interface Failure {
 
 const ok: Failure = { errorCode: ErrorCode.NONE, errorMessage: null }
 const fail = (errorCode: number, errorMessage: string): Failure => ({ errorCode, errorMessage })
+
+/**
+ * Kafka's limit on the partitions one CreateTopics or CreatePartitions request may add (its
+ * controller's records per metadata batch): a larger request fails whole, before anything is
+ * built, rather than make millions of records of one bad request.
+ */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000
+const tooManyPartitions = (): Failure => fail(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.')
 const notNeeded: Failure = { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null }
 
 export interface CreateTopicSpec {
@@ -125,6 +133,10 @@ export class Controller {
     return this.serialized(async () => {
       const results: CreatedTopic[] = []
       const records: MetadataRecord[] = []
+      const requested = specs.reduce((n, s) => n + (s.assignments.length > 0 ? s.assignments.length : s.numPartitions === -1 ? this.opts.defaultPartitions() : Math.max(0, s.numPartitions)), 0)
+      if (requested > MAX_PARTITIONS_PER_REQUEST) {
+        return specs.map(s => ({ name: s.name, topicId: '' as Uuid, numPartitions: -1, replicationFactor: -1, ...tooManyPartitions() }))
+      }
       const seen = new Map<string, number>()
       for (const s of specs) seen.set(s.name, (seen.get(s.name) ?? 0) + 1)
       const collisions = new Map<string, string>()
@@ -229,6 +241,8 @@ export class Controller {
     return this.serialized(async () => {
       const records: MetadataRecord[] = []
       const results: Array<Failure & { name: string }> = []
+      const added = specs.reduce((n, s) => n + Math.max(0, s.count - (this.image.topicsByName.get(s.name)?.partitions.size ?? s.count)), 0)
+      if (added > MAX_PARTITIONS_PER_REQUEST) return specs.map(s => ({ name: s.name, ...tooManyPartitions() }))
       for (const s of specs) {
         const topic = this.image.topicsByName.get(s.name)
         if (!topic) {
