@@ -247,6 +247,32 @@ t.test('CreatePartitions', async t => {
   t.equal(c.image.topicsByName.get('grow')!.partitions.size, before, 'and nothing added')
 })
 
+t.test('CreateTopics: manual assignments are checked with Kafka\'s rules and messages', async t => {
+  const c = await cluster()
+  const manual = (name: string, assignments: Array<[number, number[]]>) =>
+    topicReq(name, { numPartitions: -1, replicationFactor: -1, assignments: assignments.map(([partitionIndex, brokerIds]) => ({ partitionIndex, brokerIds })) })
+  const res = await call(t, c.createTopics, 7, {
+    timeoutMs: 1000,
+    validateOnly: true,
+    topics: [
+      manual('empty', [[0, []]]),
+      manual('twice', [[0, [NODE, NODE]]]),
+      manual('ghost', [[0, [9, NODE]]]),
+      manual('gap', [[0, [NODE]], [2, [NODE]]]),
+      manual('index-twice', [[0, [NODE]], [0, [NODE]]]),
+      manual('good', [[1, [NODE]], [0, [NODE]]]),
+    ],
+  })
+  const msg = new Map(res.topics.map(r => [r.name, [r.errorCode, r.errorMessage]]))
+  const bad = (m: string) => [ErrorCode.INVALID_REPLICA_ASSIGNMENT, m]
+  t.same(msg.get('empty'), bad('The manual partition assignment includes an empty replica list.'))
+  t.same(msg.get('twice'), bad(`The manual partition assignment includes the broker ${NODE} more than once.`))
+  t.same(msg.get('ghost'), bad('The manual partition assignment includes broker 9, but no such broker is registered.'))
+  t.same(msg.get('gap'), bad('partitions should be a consecutive 0-based integer sequence'))
+  t.same(msg.get('index-twice'), bad('Found multiple manual partition assignments for partition 0'))
+  t.same(msg.get('good'), [ErrorCode.NONE, null], 'indexes in any order')
+})
+
 t.test('CreateTopics: more than 10,000 partitions in one request fail it whole, as Kafka', async t => {
   const c = await cluster()
   const huge = await call(t, c.createTopics, 7, { timeoutMs: 1000, validateOnly: false, topics: [topicReq('small'), topicReq('huge', { numPartitions: 2_000_000_000 })] })

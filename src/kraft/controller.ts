@@ -35,6 +35,21 @@ const fail = (errorCode: number, errorMessage: string): Failure => ({ errorCode,
  * built, rather than make millions of records of one bad request.
  */
 export const MAX_PARTITIONS_PER_REQUEST = 10_000
+/**
+ * One manually assigned replica list, checked as Kafka's validateManualPartitionAssignment does
+ * (in broker id order, so the first offending id is the smallest): null when it is usable.
+ */
+function checkReplicaList(replicas: readonly number[], live: ReadonlySet<number>): Failure | null {
+  if (replicas.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.')
+  const sorted = [...replicas].sort((a, b) => a - b)
+  for (let i = 0; i < sorted.length; i++) {
+    const b = sorted[i]!
+    if (!live.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`)
+    if (i > 0 && sorted[i - 1] === b) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${b} more than once.`)
+  }
+  return null
+}
+
 const tooManyPartitions = (): Failure => fail(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.')
 const notNeeded: Failure = { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null }
 
@@ -109,22 +124,27 @@ export class Controller {
     return out
   }
 
+  /** CreateTopics/CreatePartitions with manual assignments: Kafka's checks and messages, the replica lists in partition order. */
   private checkManualAssignment(assignments: CreateTopicSpec['assignments']): number[][] | Failure {
     const live = new Set(this.usableBrokers())
-    const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex)
+    const byIndex = new Map<number, number[]>()
+    for (const a of assignments) {
+      if (byIndex.has(a.partitionIndex)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Found multiple manual partition assignments for partition ${a.partitionIndex}`)
+      byIndex.set(a.partitionIndex, a.brokerIds)
+    }
     const out: number[][] = []
-    let rf = -1
-    for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i]
-      if (a.partitionIndex !== i) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions in the manual assignment must be numbered consecutively from 0.')
-      if (a.brokerIds.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${i} has an empty replica list.`)
-      if (new Set(a.brokerIds).size !== a.brokerIds.length) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${i} lists a broker twice.`)
-      if (rf >= 0 && a.brokerIds.length !== rf) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'All partitions must have the same number of replicas.')
-      rf = a.brokerIds.length
-      for (const b of a.brokerIds) {
-        if (!live.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`)
+    for (let i = 0; i < byIndex.size; i++) {
+      const replicas = byIndex.get(i)
+      if (!replicas) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partitions should be a consecutive 0-based integer sequence')
+      const bad = checkReplicaList(replicas, live)
+      if (bad) return bad
+      if (out.length > 0 && replicas.length !== out[0]!.length) {
+        return fail(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${out[0]!.length} replica(s).`,
+        )
       }
-      out.push(a.brokerIds)
+      out.push(replicas)
     }
     return out
   }
@@ -356,14 +376,8 @@ export class Controller {
     const state = this.image.partition(topic, partition)
     if (!state) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unable to find partition ${topic}-${partition}.`)
     if (target === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null }
-    if (target.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.')
-    const live = new Set(this.usableBrokers())
-    const seen = new Set<number>()
-    for (const b of target) {
-      if (seen.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${b} more than once.`)
-      seen.add(b)
-      if (!live.has(b)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`)
-    }
+    const bad = checkReplicaList(target, new Set(this.usableBrokers()))
+    if (bad) return bad
     const same = target.length === state.replicas.length && target.every((b, i) => b === state.replicas[i])
     return same ? ok : fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `This cluster does not move replicas yet: ${topic}-${partition} stays on [${state.replicas.join(', ')}].`)
   }
