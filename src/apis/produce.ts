@@ -70,6 +70,8 @@ export function produceHandler(d: ProduceDeps) {
     handle(req: ProduceRequest, ctx: RequestContext): ProduceResponse | null | Promise<ProduceResponse | null> {
       if (ctx.apiVersion < 3) {
         d.log.warn(`${ctx.clientAddress}: Produce v${ctx.apiVersion} (message format v0/v1) is no longer supported`)
+        // acks=0 is never answered: as for any failed acks=0 produce, the connection is closed.
+        if (req.acks === 0) throw new CloseConnection(`acks=0 Produce v${ctx.apiVersion} is not supported`)
         return refuse(req, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 are not supported: upgrade the client to one that sends record batches v2.')
       }
       if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {

@@ -107,7 +107,8 @@ export class OffsetManager {
           leaderEpoch: x.o.leaderEpoch,
           metadata: x.o.metadata ?? '',
           commitTimestamp: x.o.commitTimestamp < 0 ? now : x.o.commitTimestamp,
-          expireTimestamp: r.retentionTimeMs >= 0 ? now + r.retentionTimeMs : null,
+          // Capped where the sum leaves the exact integers (a retention of ~285,000 years is forever).
+          expireTimestamp: r.retentionTimeMs >= 0 ? Math.min(now + r.retentionTimeMs, Number.MAX_SAFE_INTEGER) : null,
         },
       }))
     if (toWrite.length === 0) return results

@@ -6,6 +6,7 @@ import { ErrorCode, randomUuid, type Uuid } from '../wire/index.js'
 import { ConfigResourceType, type MetadataImage } from './metadata-image.js'
 import type { MetadataRecord } from './metadata-record.js'
 import { invalidTopicNameReason, unifyCollisionChars } from './topic-names.js'
+import { METADATA_TOPIC } from './metadata-log.js'
 
 export interface ControllerOptions {
   /** num.partitions: used when a request asks for -1. */
@@ -172,6 +173,11 @@ export class Controller {
         const nameError = invalidTopicNameReason(s.name)
         if (nameError) {
           reject(fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError))
+          continue
+        }
+        // The metadata log's own partition directory: a topic of that name would be this log.
+        if (s.name === METADATA_TOPIC) {
+          reject(fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${METADATA_TOPIC} is prohibited.`))
           continue
         }
         if (this.image.topicsByName.has(s.name)) {

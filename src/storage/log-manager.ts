@@ -106,6 +106,8 @@ export class LogManager {
   private readonly opts: LogManagerOptions
   private readonly logs = new Map<string, LogEntry>()
   private readonly creating = new Map<string, Promise<Log>>()
+  /** Logs being deleted: a log of the same partition is created only once the old directory is gone from its name. */
+  private readonly deleting = new Map<string, Promise<void>>()
   /** Log creations running at once (each holds a few files open while it runs). */
   private readonly creations: ConcurrencyLimit
   private readonly dirs: DirState[] = []
@@ -276,6 +278,12 @@ export class LogManager {
     }
     const pending = this.creating.get(key)
     if (pending) return pending
+    const deleting = this.deleting.get(key)
+    if (deleting) {
+      // A topic deleted and created again at once: the new log must not open the old directory.
+      await deleting
+      return this.getOrCreateLog(topic, partition, config, topicId)
+    }
     if (this.shuttingDown) throw new Error('the log manager is shutting down')
     if (!/^[a-zA-Z0-9._-]+$/.test(topic) || !Number.isInteger(partition) || partition < 0) {
       throw new RangeError(`invalid topic partition ${topic}-${partition}`)
@@ -353,13 +361,28 @@ export class LogManager {
     if (!entry) return false
     this.logs.delete(key)
     this.cleanerCheckpoints.delete(key)
+    const done = this.moveAwayAndRemove(entry, topic, partition)
+    const settled = done.then(
+      () => {},
+      () => {},
+    )
+    this.deleting.set(key, settled)
+    try {
+      await done
+    } finally {
+      if (this.deleting.get(key) === settled) this.deleting.delete(key)
+    }
+    this.logger.info(`deleted log for partition ${key}`)
+    return true
+  }
+
+  /** Closes the log and renames its directory out of the way (atomic; a restart finishes the job), then removes it in the background. */
+  private async moveAwayAndRemove(entry: LogEntry, topic: string, partition: number): Promise<void> {
     await entry.log.closeAbruptly()
     const target = path.join(entry.dir.dir, `${topic}-${partition}.${crypto.randomUUID().replace(/-/g, '')}${DELETE_DIR_SUFFIX}`)
     await fs.promises.rename(entry.log.dir, target)
     await fsyncDir(entry.dir.dir)
     this.removeDirInBackground(target)
-    this.logger.info(`deleted log for partition ${key}`)
-    return true
   }
 
   private removeDirInBackground(dir: string): void {

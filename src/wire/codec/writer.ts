@@ -1,6 +1,7 @@
 import { EncodeError } from './errors.js'
 import { uuidToBytes, type Uuid } from './uuid.js'
 
+const INT64_LIMIT = 2 ** 63
 const TWO_32 = 4294967296
 /** Byte fields at least this long are referenced, not copied, into the output. */
 const ZERO_COPY_THRESHOLD = 512
@@ -95,7 +96,9 @@ export class Writer {
   }
   /** int64 from a JS number (exact within ±2^53). */
   int64(v: number): void {
-    if (!Number.isSafeInteger(v)) throw new EncodeError(`int64 value ${v} is not a safe integer`)
+    // Integers past 2^53 are written as the double holds them (values read off the wire beyond
+    // 2^53 arrive rounded): the split below is exact for any integral double in int64's range.
+    if (!Number.isInteger(v) || v < -INT64_LIMIT || v >= INT64_LIMIT) throw new EncodeError(`int64 value ${v} is not an integer in int64's range`)
     this.room(8)
     const hi = Math.floor(v / TWO_32)
     const lo = v - hi * TWO_32
