@@ -2,6 +2,8 @@
 // sequence checks, and bad input. Driven over TCP with Millrace's own protocol client, so each
 // request can be exactly the one that exercises the rule.
 import t from 'tap'
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ClientConnection } from '../src/client/index.js'
 import { ApiKey, ErrorCode, buildBatchSync, decodeBatchRecordsSync, decodeResponse, encodeRequest, frameRequest, splitBatches, ZERO_UUID, type ApiKeyNumber, type FetchResponse } from '../src/wire/index.js'
 import { setLogLevel, setLogSink } from '../src/util/index.js'
@@ -204,6 +206,24 @@ t.test('DescribeQuorum: this node is the only voter and the leader; the high wat
   }
   const wrong = await c.send(ApiKey.DescribeQuorum, 2, { topics: [{ topicName: 'edges', partitions: [{ partitionIndex: 0 }] }] })
   t.match(wrong.topics, [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }] }], 'any other partition: UNKNOWN_TOPIC_OR_PARTITION, as Kafka')
+})
+
+t.test('a partition whose log cannot be opened is tried again until it can', async t => {
+  // A file where the partition's directory belongs makes the open fail (ENOTDIR/EEXIST).
+  const blocker = join(broker.dataDir, 'blocked-0')
+  writeFileSync(blocker, 'not a directory')
+  logLines.length = 0
+  const created = await c.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'blocked', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false })
+  t.equal(created.topics[0].errorCode, 0, 'the topic is created')
+  t.equal((await produce('blocked', 0, batch(['early']))).errorCode, ErrorCode.LEADER_NOT_AVAILABLE, 'its log does not open: LEADER_NOT_AVAILABLE, which clients retry')
+  t.ok(logLines.some(l => l.includes('cannot open the log of blocked-0') && l.includes('trying again')), 'logged, with the retry')
+  rmSync(blocker)
+  let code = -1
+  for (let i = 0; i < 60 && code !== 0; i++) {
+    await new Promise(r => setTimeout(r, 100))
+    code = (await produce('blocked', 0, batch(['later']))).errorCode
+  }
+  t.equal(code, 0, 'once the obstacle is gone, the partition serves without a restart')
 })
 
 t.test('bad input gets Kafka error codes and a log line; the broker keeps serving', async t => {

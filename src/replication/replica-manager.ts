@@ -19,6 +19,10 @@ export interface ReplicaManagerOptions {
   log: Logger
 }
 
+/** The first pause before opening a log that failed to open is tried again, and the longest. */
+const OPEN_RETRY_FIRST_MS = 500
+const OPEN_RETRY_MAX_MS = 30_000
+
 export interface ProduceEntry {
   topic: string
   partition: number
@@ -72,6 +76,9 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>()
   private readonly purgatory = new Purgatory()
   private readonly pendingCreates = new Map<string, Promise<void>>()
+  /** Failed attempts to open each partition's log, for the pause before the next. */
+  private readonly openFailures = new Map<string, number>()
+  private stopped = false
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     opts.image.onChange(c => this.onImageChange(c))
@@ -125,9 +132,36 @@ export class ReplicaManager {
       p.updateState(current)
       this.partitions.set(key, p)
     })()
-      .catch(err => this.opts.log.error(`cannot open the log of ${key}: ${(err as Error).stack ?? err}`))
+      .then(
+        () => void this.openFailures.delete(key),
+        err => {
+          const failures = (this.openFailures.get(key) ?? 0) + 1
+          this.openFailures.set(key, failures)
+          const delay = Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_FIRST_MS * 2 ** (failures - 1))
+          this.opts.log.error(`cannot open the log of ${key} (attempt ${failures}; trying again in ${delay} ms): ${(err as Error).stack ?? err}`)
+          this.retryOpen(key, s, delay)
+        },
+      )
       .finally(() => this.pendingCreates.delete(key))
     this.pendingCreates.set(key, create)
+  }
+
+  /**
+   * A log that failed to open (a full disk, too many open files) is tried again, with growing
+   * pauses, for as long as this node still holds the partition; until then its clients get
+   * LEADER_NOT_AVAILABLE, which they retry.
+   */
+  private retryOpen(key: string, s: PartitionState, delayMs: number): void {
+    const timer = setTimeout(() => {
+      if (this.stopped || this.partitions.has(key) || this.pendingCreates.has(key)) return
+      const current = this.opts.image.partition(s.topicName, s.partition)
+      if (!current || current.topicId !== s.topicId || !current.replicas.includes(this.opts.nodeId)) {
+        this.openFailures.delete(key)
+        return
+      }
+      this.applyPartitionState(current)
+    }, delayMs)
+    timer.unref()
   }
 
   private removePartition(topic: string, partition: number): void {
@@ -397,6 +431,7 @@ export class ReplicaManager {
 
   /** Answers every waiting Fetch and Produce now (shutdown). */
   shutdown(): void {
+    this.stopped = true
     this.purgatory.expireAll()
   }
 
