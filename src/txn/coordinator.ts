@@ -223,15 +223,15 @@ export class TransactionCoordinator {
     return code
   }
 
-  /** The transaction, or the error for a producer that does not own it now. */
-  private checkProducer(transactionalId: string, producerId: number, producerEpoch: number): TransactionMetadata | number {
+  /** The transaction, or the error for a producer that does not own it now (or, with `busy`, while a state change is written). */
+  private checkProducer(transactionalId: string, producerId: number, producerEpoch: number, busy = true): TransactionMetadata | number {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST
     const status = this.store.status(transactionalId)
     if (status !== null) return status
     const txn = this.store.txns.get(transactionalId)
     if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED
-    if (txn.pending) return ErrorCode.CONCURRENT_TRANSACTIONS
+    if (busy && txn.pending) return ErrorCode.CONCURRENT_TRANSACTIONS
     return txn
   }
 
@@ -241,7 +241,9 @@ export class TransactionCoordinator {
    * (Kafka's mapping for Produce), or NONE.
    */
   verifyPartition(transactionalId: string, producerId: number, producerEpoch: number, tp: TopicPartition): number {
-    const checked = this.checkProducer(transactionalId, producerId, producerEpoch)
+    // A state change being written is no reason to refuse (Kafka's handleVerifyPartitionsInTransaction):
+    // partitions join when their AddPartitionsToTxn is written and leave only with the Complete state.
+    const checked = this.checkProducer(transactionalId, producerId, producerEpoch, false)
     let code: number
     if (typeof checked === 'number') code = checked
     else if (checked.state === TxnState.PrepareCommit || checked.state === TxnState.PrepareAbort) code = ErrorCode.CONCURRENT_TRANSACTIONS
