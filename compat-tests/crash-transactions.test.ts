@@ -33,7 +33,7 @@ import {
   splitBatches,
   type FetchResponse,
 } from '../src/wire/index.js'
-import { kafkaClient, runBrokerProcess, type BrokerProcess } from './helpers.js'
+import { kafkaClient, runBrokerProcess, type BrokerProcess, within } from './helpers.js'
 
 const TOPIC = 'crash-txn'
 const INPUT = 'crash-txn-in'
@@ -47,16 +47,6 @@ const PARTITIONS = [0, 1]
 const B_TIMEOUT_MS = 5000
 /** The longest any one step may take. */
 const STEP_MS = 15_000
-
-/** `p`, or a rejection naming `what` once `ms` have passed without an answer. */
-function within<T>(what: string, p: Promise<T>, ms = STEP_MS): Promise<T> {
-  p.catch(() => {}) // a rejection after the deadline is not an unhandled one
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
-  })
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer))
-}
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 

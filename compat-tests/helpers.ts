@@ -114,3 +114,13 @@ export async function kcat(args: string[], input?: string, timeoutMs = 30_000): 
   if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} exited with ${r.code}: ${r.stderr}`)
   return { stdout: r.stdout, stderr: r.stderr }
 }
+
+/** `p`, or a rejection naming `what` once `ms` have passed without an answer (a step that hangs fails alone). */
+export function within<T>(what: string, p: Promise<T>, ms = 15_000): Promise<T> {
+  p.catch(() => {}) // a rejection after the deadline is not an unhandled one
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
+  })
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer))
+}

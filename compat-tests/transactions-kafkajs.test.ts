@@ -12,7 +12,7 @@
 // records (the markers) by their batch attribute.
 import t, { type Test } from 'tap'
 import type { Admin, Consumer, Kafka, Producer, Transaction } from 'kafkajs'
-import { kafkaClient, startTempBroker, type TempBroker } from './helpers.js'
+import { kafkaClient, startTempBroker, type TempBroker, within } from './helpers.js'
 import { ClientConnection } from '../src/client/index.js'
 import { ApiKey, ErrorCode } from '../src/wire/index.js'
 import { setLogLevel } from '../src/util/index.js'
@@ -35,16 +35,6 @@ t.before(async () => {
   broker = await startTempBroker(OVERRIDES)
 })
 t.teardown(() => broker?.destroy())
-
-/** `p`, or a rejection naming `what` once `ms` have passed without an answer. */
-function within<T>(what: string, p: Promise<T>, ms = STEP_MS): Promise<T> {
-  p.catch(() => {}) // a rejection after the deadline is not an unhandled one
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
-  })
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer))
-}
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = STEP_MS): Promise<void> {
   const deadline = Date.now() + ms
