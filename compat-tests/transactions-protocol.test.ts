@@ -112,6 +112,10 @@ t.test('a transaction from InitProducerId to EndTxn, as the coordinator and the 
   t.equal(open.lso, 0, 'read_committed: the last stable offset stays at the open transaction')
   t.same(open.values, [], 'and its records are not returned')
   t.ok(open.hw > 0, 'while the high watermark has moved')
+  const listOffset = async (timestamp: number, isolationLevel: number) =>
+    (await c.send(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: 'txn-raw', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] })).topics[0].partitions[0].offset
+  t.same([await listOffset(-1, 1), await listOffset(-1, 0)], [0, open.hw], 'ListOffsets latest: the last stable offset at read_committed, the high watermark at read_uncommitted')
+  t.same([await listOffset(-3, 1), await listOffset(-3, 0)], [-1, 0], 'max timestamp: not an offset of the open transaction at read_committed')
 
   t.equal((await endTxn('raw', producerId, epoch, true)).errorCode, 0, 'EndTxn commit')
   t.match(await describe('raw'), { transactionState: 'CompleteCommit', topics: [] })

@@ -388,7 +388,8 @@ export class ReplicaManager {
     // -5 (latest tiered) has no meaning without tiered storage; other negatives are not defined.
     if (timestamp < -4) return timestamp === -5 ? none : { ...none, errorCode: ErrorCode.INVALID_REQUEST }
     const found = await p.log.listOffset(timestamp)
-    if (!found || (timestamp >= 0 && found.offset >= lastFetchable)) return none
+    // Kafka answers earliest (-2, -4) whatever it is; anything else only below what the asker may fetch.
+    if (!found || (timestamp !== -2 && timestamp !== -4 && found.offset >= lastFetchable)) return none
     return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestamp, leaderEpoch: found.leaderEpoch }
   }
 
