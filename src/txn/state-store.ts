@@ -194,11 +194,21 @@ export class TxnStateStore {
     }
   }
 
-  /** Removes an expired transactional id: a tombstone, then it is forgotten. */
+  /**
+   * Removes an expired transactional id: a tombstone, then it is forgotten. While the tombstone is
+   * written the id is busy (Kafka's pending Dead state), so that a producer initialising it
+   * meanwhile retries instead of being forgotten with it.
+   */
   async remove(txn: TransactionMetadata): Promise<void> {
-    const p = this.partitionFor(txn.transactionalId)
-    const code = await this.append(p, encodeTxnKey(txn.transactionalId), null)
-    if (code === ErrorCode.NONE && this.txns.get(txn.transactionalId) === txn) this.txns.delete(txn.transactionalId)
+    const dead: TxnTransition = { ...txn.snapshot(), state: TxnState.Dead }
+    txn.pending = dead
+    try {
+      const p = this.partitionFor(txn.transactionalId)
+      const code = await this.append(p, encodeTxnKey(txn.transactionalId), null)
+      if (code === ErrorCode.NONE && this.txns.get(txn.transactionalId) === txn) this.txns.delete(txn.transactionalId)
+    } finally {
+      if (txn.pending === dead) txn.pending = null
+    }
   }
 
   private async append(p: number, key: Buffer, value: Buffer | null): Promise<number> {
