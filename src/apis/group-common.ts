@@ -13,3 +13,9 @@ export function clientHostOf(clientAddress: string): string {
 // AclOperation codes (Kafka): READ 3, DELETE 6, DESCRIBE 8 are the operations on a group.
 /** With no authorizer every group operation is allowed. */
 export const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
+
+/** The per-partition answer of OffsetCommit and TxnOffsetCommit: `codes` in request order. */
+export function partitionErrors(topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }>, codes: number[]) {
+  let i = 0
+  return topics.map(t => ({ name: t.name, partitions: t.partitions.map(p => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })) }))
+}

@@ -5,6 +5,7 @@
 import { ApiKey, type OffsetCommitRequest, type OffsetCommitResponse } from '../wire/index.js'
 import type { GroupCoordinator } from '../groups/index.js'
 import { defineHandler, type RequestContext } from './handler.js'
+import { partitionErrors } from './group-common.js'
 
 export interface OffsetCommitDeps {
   coordinator: GroupCoordinator
@@ -35,11 +36,7 @@ export function offsetCommitHandler(d: OffsetCommitDeps) {
         retentionTimeMs: v >= 2 && v <= 4 ? (req.retentionTimeMs ?? -1) : -1,
         offsets,
       })
-      let i = 0
-      return {
-        throttleTimeMs: 0,
-        topics: req.topics.map(t => ({ name: t.name, partitions: t.partitions.map(p => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
-      }
+      return { throttleTimeMs: 0, topics: partitionErrors(req.topics, codes) }
     },
   })
 }

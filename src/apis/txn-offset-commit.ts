@@ -6,6 +6,7 @@ import { ApiKey, ErrorCode, type TxnOffsetCommitRequest, type TxnOffsetCommitRes
 import type { GroupCoordinator } from '../groups/index.js'
 import type { MetadataImage } from '../kraft/index.js'
 import { defineHandler, type RequestContext } from './handler.js'
+import { partitionErrors } from './group-common.js'
 
 export function txnOffsetCommitHandler(d: { groups: GroupCoordinator; image: MetadataImage }) {
   return defineHandler({
@@ -36,11 +37,7 @@ export function txnOffsetCommitHandler(d: { groups: GroupCoordinator; image: Met
               offsets,
               txn: { producerId: req.producerId, producerEpoch: req.producerEpoch },
             })
-      let i = 0
-      return {
-        throttleTimeMs: 0,
-        topics: req.topics.map(t => ({ name: t.name, partitions: t.partitions.map(p => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })) })),
-      }
+      return { throttleTimeMs: 0, topics: partitionErrors(req.topics, codes) }
     },
   })
 }

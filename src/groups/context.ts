@@ -1,7 +1,7 @@
 // What every part of the group coordinator shares: the clock and its timers, the logger, the
 // current group config, and the registry of the groups this node serves.
 
-import type { Logger } from '../util/index.js'
+import { quoteId, type Logger } from '../util/index.js'
 import { ErrorCode, errorName } from '../wire/index.js'
 import { groupConfigOf, type GroupConfig } from './config.js'
 import type { GroupCoordinatorDeps } from './deps.js'
@@ -29,7 +29,7 @@ export class CoordinatorContext {
 
   /** A group id for a log line, cut short when it is long. */
   describeId(groupId: string): string {
-    return groupId.length > 100 ? `'${groupId.slice(0, 100)}…' (${groupId.length} chars)` : `'${groupId}'`
+    return quoteId(groupId)
   }
 
   /** Logs a refused group request: at debug for "ask another node / later", else at info. */

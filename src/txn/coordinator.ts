@@ -10,7 +10,7 @@
 //   records.ts       the __transaction_state record formats
 
 import type { ImageChange } from '../kraft/index.js'
-import { systemTime, type Time, type Timer } from '../util/index.js'
+import { quoteId, systemTime, type Time, type Timer } from '../util/index.js'
 import { errorName, ErrorCode } from '../wire/index.js'
 import { txnConfigOf, type TxnConfig } from './config.js'
 import type { TransactionCoordinatorDeps } from './deps.js'
@@ -170,7 +170,7 @@ export class TransactionCoordinator {
     if (typeof next === 'number') return fail(next, `producer ${expected?.producerId} epoch ${expected?.producerEpoch} is fenced`)
     const code = await this.store.write(txn, next)
     if (code !== ErrorCode.NONE) return fail(code)
-    this.d.log.debug(`InitProducerId for transactional id ${describeId(transactionalId)}: producer ${txn.producerId} epoch ${txn.producerEpoch}`)
+    this.d.log.debug(`InitProducerId for transactional id ${quoteId(transactionalId)}: producer ${txn.producerId} epoch ${txn.producerEpoch}`)
     return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
   }
 
@@ -323,15 +323,15 @@ export class TransactionCoordinator {
   private async fenceAndAbort(txn: TransactionMetadata, why: string): Promise<void> {
     if (txn.pending || txn.state !== TxnState.Ongoing) return
     const epoch = isEpochExhausted(txn.producerEpoch) ? txn.producerEpoch : txn.producerEpoch + 1
-    this.d.log.info(`aborting the transaction of ${describeId(txn.transactionalId)} (producer ${txn.producerId}, epoch ${txn.producerEpoch} → ${epoch}): ${why}`)
+    this.d.log.info(`aborting the transaction of ${quoteId(txn.transactionalId)} (producer ${txn.producerId}, epoch ${txn.producerEpoch} → ${epoch}): ${why}`)
     const code = await this.prepareEnd(txn, false, epoch)
-    if (code !== ErrorCode.NONE) this.d.log.warn(`could not abort the transaction of ${describeId(txn.transactionalId)}: ${errorName(code)}; trying again later`)
+    if (code !== ErrorCode.NONE) this.d.log.warn(`could not abort the transaction of ${quoteId(txn.transactionalId)}: ${errorName(code)}; trying again later`)
   }
 
   private startCompletion(txn: TransactionMetadata): void {
     if (this.completions.has(txn)) return
     const done = this.complete(txn)
-      .catch(err => this.d.log.error(`completing the transaction of ${describeId(txn.transactionalId)} failed: ${(err as Error).stack ?? err}`))
+      .catch(err => this.d.log.error(`completing the transaction of ${quoteId(txn.transactionalId)} failed: ${(err as Error).stack ?? err}`))
       .finally(() => this.completions.delete(txn))
     this.completions.set(txn, done)
   }
@@ -360,17 +360,17 @@ export class TransactionCoordinator {
         if (r.errorCode === ErrorCode.NONE) continue
         if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.d.image.partition(r.topic, r.partition)) {
           // Deleted since it joined the transaction: there is nothing left to mark.
-          this.d.log.info(`transaction of ${describeId(txn.transactionalId)}: ${r.topic}-${r.partition} no longer exists; no marker written there`)
+          this.d.log.info(`transaction of ${quoteId(txn.transactionalId)}: ${r.topic}-${r.partition} no longer exists; no marker written there`)
           continue
         }
         if (r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH || r.errorCode === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
           // A newer epoch or coordinator has written there already; this marker is obsolete.
           // (Kafka's coordinator then stops without writing the Complete state, leaving it to the
           // coordinator that fenced it; on one node there is none, so this one finishes.)
-          this.d.log.warn(`transaction of ${describeId(txn.transactionalId)}: marker for ${r.topic}-${r.partition} refused with ${errorName(r.errorCode)}`)
+          this.d.log.warn(`transaction of ${quoteId(txn.transactionalId)}: marker for ${r.topic}-${r.partition} refused with ${errorName(r.errorCode)}`)
           continue
         }
-        this.d.log.debug(`transaction of ${describeId(txn.transactionalId)}: marker for ${r.topic}-${r.partition} failed with ${errorName(r.errorCode)}; retrying`)
+        this.d.log.debug(`transaction of ${quoteId(txn.transactionalId)}: marker for ${r.topic}-${r.partition} failed with ${errorName(r.errorCode)}; retrying`)
         remaining.push({ topic: r.topic, partition: r.partition })
       }
       if (remaining.length > 0) await new Promise<void>(r => this.time.schedule(MARKER_RETRY_BACKOFF_MS, r))
@@ -389,7 +389,7 @@ export class TransactionCoordinator {
   private resume(txns: TransactionMetadata[]): void {
     for (const txn of txns) {
       if (txn.state === TxnState.PrepareCommit || txn.state === TxnState.PrepareAbort) {
-        this.d.log.info(`completing the ${txn.state === TxnState.PrepareCommit ? 'commit' : 'abort'} of ${describeId(txn.transactionalId)} left prepared`)
+        this.d.log.info(`completing the ${txn.state === TxnState.PrepareCommit ? 'commit' : 'abort'} of ${quoteId(txn.transactionalId)} left prepared`)
         this.startCompletion(txn)
       }
     }
@@ -431,7 +431,7 @@ export class TransactionCoordinator {
     const expired = [...this.store.txns.values()].filter(t => idle(t.state) && !t.pending && t.txnLastUpdateTimestamp + expiration <= now && this.store.status(t.transactionalId) === null)
     for (const t of expired) {
       await this.store.remove(t)
-      this.d.log.info(`removed expired transactional id ${describeId(t.transactionalId)} (unused for ${expiration} ms)`)
+      this.d.log.info(`removed expired transactional id ${quoteId(t.transactionalId)} (unused for ${expiration} ms)`)
     }
     return expired.length
   }
@@ -481,13 +481,10 @@ export class TransactionCoordinator {
 
   private refuse(api: string, transactionalId: string, errorCode: number, why?: string): void {
     const quiet = errorCode === ErrorCode.NOT_COORDINATOR || errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE || errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
-    const line = `${api} for transactional id ${describeId(transactionalId)}: ${errorName(errorCode)}${why ? ` (${why})` : ''}`
+    const line = `${api} for transactional id ${quoteId(transactionalId)}: ${errorName(errorCode)}${why ? ` (${why})` : ''}`
     if (quiet) this.d.log.debug(line)
     else this.d.log.info(line)
   }
 }
 
-function describeId(id: string): string {
-  return id.length > 100 ? `'${id.slice(0, 100)}…' (${id.length} chars)` : `'${id}'`
-}
 

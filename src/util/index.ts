@@ -3,3 +3,4 @@ export { releaseAtTurnEnd, writeAtTurnEnd, type HeldResponses, type StagedWriter
 export { ConcurrencyLimit } from './concurrency-limit.js'
 export { javaStringHashCode, kafkaAbs, partitionForGroup, partitionForKey } from './partition-hash.js'
 export { FakeTime, systemTime, settle, type Time, type Timer } from './time.js'
+export { quoteId } from './quote-id.js'
